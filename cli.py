@@ -1,0 +1,292 @@
+"""The ``flowatlas`` command line: thin commands over ``ingest/`` and ``graph/``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from neo4j import Driver
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from graph.connection import GraphConnectionError, open_driver, verify_credentials
+from graph.loader import LoadReport, forget_source, load_source
+from graph.local_server import LocalServer, LocalServerError, neo4j_version
+from graph.schema import apply_migrations
+from graph.settings import Settings, load_settings
+from graph.sources import list_sources
+from graph.stats import graph_stats
+from ingest.jsonl import read_jsonl
+from ingest.synthetic import SYNTHETIC_KIND, synthetic_estate
+
+app = typer.Typer(
+    help="flowatlas: see where your organisation's data flows, and what breaks when it changes.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+neo4j_app = typer.Typer(help="Run the local Neo4j server (used when NEO4J_URI is not set).")
+graph_app = typer.Typer(help="Inspect and maintain the graph.")
+ingest_app = typer.Typer(help="Load sources into the graph.")
+app.add_typer(neo4j_app, name="neo4j")
+app.add_typer(graph_app, name="graph")
+app.add_typer(ingest_app, name="ingest")
+
+out = Console()
+err = Console(stderr=True)
+
+# Failures a user can fix; they get one line on stderr and exit code 1, never a traceback.
+USER_ERRORS = (GraphConnectionError, LocalServerError, FileNotFoundError, ValueError)
+
+
+def main() -> None:
+    try:
+        app()
+    except USER_ERRORS as error:
+        err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+# -- neo4j -----------------------------------------------------------------------------
+
+
+def _local_server(settings: Settings) -> LocalServer:
+    if settings.local is None:
+        raise LocalServerError(
+            f"NEO4J_URI is set ({settings.uri}): flowatlas does not manage that server"
+        )
+    return LocalServer(settings.local)
+
+
+@neo4j_app.command("start")
+def neo4j_start(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for Bolt to answer.")] = 180.0,
+) -> None:
+    """Start Neo4j Community locally (downloads it from Maven Central the first time)."""
+    settings = load_settings()
+    if settings.local is None:
+        out.print(f"NEO4J_URI is set: using {settings.uri}, nothing to start.")
+        return
+    server = _local_server(settings)
+    with err.status(f"Starting Neo4j {neo4j_version()} on {settings.local.uri} ..."):
+        status = server.start(
+            timeout=timeout, password_check=lambda uri, pw: verify_credentials(uri, "neo4j", pw)
+        )
+    out.print(f"Neo4j {status.message}; Bolt on {status.uri}")
+
+
+@neo4j_app.command("stop")
+def neo4j_stop() -> None:
+    """Stop the local Neo4j cleanly (SIGTERM, then wait)."""
+    out.print(f"Neo4j {_local_server(load_settings()).stop().message}")
+
+
+@neo4j_app.command("status")
+def neo4j_status() -> None:
+    """Say whether the local Neo4j runs and answers; exit code 3 when it is stopped."""
+    settings = load_settings()
+    if settings.local is None:
+        driver = open_driver(settings)
+        driver.close()
+        out.print(f"using the server at {settings.uri}: answering")
+        return
+    status = _local_server(settings).status()
+    out.print(f"Neo4j {status.message}")
+    if not status.running:
+        raise typer.Exit(3)
+
+
+# -- graph -----------------------------------------------------------------------------
+
+
+@contextmanager
+def _connected() -> Iterator[tuple[Driver, Settings]]:
+    settings = load_settings()
+    driver = open_driver(settings)
+    try:
+        yield driver, settings
+    finally:
+        driver.close()
+
+
+@app.command("init")
+def init() -> None:
+    """Create the graph's constraints and indexes (safe to run again)."""
+    with _connected() as (driver, settings):
+        created = apply_migrations(driver, settings.database)
+    out.print(
+        f"schema ready on {settings.uri}: "
+        + (f"created {', '.join(created)}" if created else "nothing to change")
+    )
+
+
+@graph_app.command("stats")
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Counts per label and relationship type, and a checksum of the graph's content."""
+    with _connected() as (driver, settings):
+        result = graph_stats(driver, settings.database)
+    if as_json:
+        out.print_json(json.dumps(result.as_dict()))
+        return
+    table = Table("kind", "name", "count", title=f"graph at {settings.uri}")
+    for label, count in result.nodes.items():
+        table.add_row("node", label, f"{count:,}")
+    for rel_type, count in result.relationships.items():
+        table.add_row("relationship", rel_type, f"{count:,}")
+    out.print(table)
+    out.print(f"nodes {result.node_total:,}  relationships {result.relationship_total:,}")
+    out.print(f"checksum {result.checksum}")
+
+
+@graph_app.command("sources")
+def sources() -> None:
+    """List what has been ingested, when, and how many facts each source wrote."""
+    with _connected() as (driver, settings):
+        rows = list_sources(driver, settings.database)
+    table = Table("key", "kind", "loaded at", "nodes", "relationships")
+    for row in rows:
+        loaded = row.loaded_at.isoformat(timespec="seconds") if row.loaded_at else "-"
+        table.add_row(
+            row.key, row.kind, loaded, f"{row.node_count:,}", f"{row.relationship_count:,}"
+        )
+    out.print(table)
+
+
+@graph_app.command("forget")
+def forget(
+    source_key: Annotated[str, typer.Argument(help="A key from `flowatlas graph sources`.")],
+) -> None:
+    """Remove one source and every fact only it asserted."""
+    with _connected() as (driver, settings):
+        known = {s.key for s in list_sources(driver, settings.database)}
+        if source_key not in known:
+            raise ValueError(
+                f"no source {source_key!r} in the graph (see `flowatlas graph sources`)"
+            )
+        touched = forget_source(driver, source_key, database=settings.database)
+    out.print(f"forgot {source_key}: {touched:,} facts removed or unshared")
+
+
+# -- ingest ----------------------------------------------------------------------------
+
+
+@ingest_app.command("records")
+def ingest_records(
+    paths: Annotated[list[Path], typer.Argument(help="JSON Lines files of records.", exists=True)],
+    strict: Annotated[
+        bool, typer.Option(help="Fail, loading nothing of a file, if any line is rejected.")
+    ] = False,
+    force: Annotated[bool, typer.Option(help="Reload even when a file is unchanged.")] = False,
+) -> None:
+    """Load JSON Lines record files (one source each; see docs/model.md for the format)."""
+    failed = False
+    with _connected() as (driver, settings):
+        for path in paths:
+            parsed = read_jsonl(path)
+            for rejection in parsed.rejections:
+                err.print(f"[yellow]rejected[/yellow] {rejection}", highlight=False)
+            out.print(
+                f"{path}: {parsed.lines_read} lines read = {parsed.accepted} accepted "
+                f"+ {len(parsed.rejections)} rejected"
+            )
+            if strict and parsed.rejections:
+                failed = True
+                err.print(f"[red]--strict:[/red] {path} not loaded")
+                continue
+            report = load_source(
+                driver, parsed.source, parsed.records, database=settings.database, force=force
+            )
+            _print_report(report)
+    if failed:
+        raise typer.Exit(1)
+
+
+# -- demo ------------------------------------------------------------------------------
+
+
+@app.command("demo")
+def demo(
+    synthetic: Annotated[
+        bool,
+        typer.Option("--synthetic", help="Generate a synthetic estate (the demo estate for now)."),
+    ] = True,
+    fields: Annotated[int, typer.Option(min=1, help="Number of fields in the estate.")] = 1_000,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same estate.")] = 7,
+    force: Annotated[bool, typer.Option(help="Reload sources even when unchanged.")] = False,
+) -> None:
+    """Load a demo estate: a deterministic synthetic company of systems, datasets and flows."""
+    with _connected() as (driver, settings):
+        apply_migrations(driver, settings.database)
+        loaded, skipped, elements, seconds = _load_synthetic(driver, settings, fields, seed, force)
+        stale = _forget_other_synthetic(driver, settings, loaded)
+    rate = f", {elements / seconds:,.0f} elements/s" if seconds > 0 and elements else ""
+    out.print(
+        f"demo estate ({fields:,} fields, seed {seed}): "
+        f"{len(loaded) - skipped} sources loaded, {skipped} unchanged, {stale} stale removed; "
+        f"{elements:,} elements in {seconds:.1f} s{rate}"
+    )
+
+
+def _load_synthetic(
+    driver: Driver, settings: Settings, fields: int, seed: int, force: bool
+) -> tuple[set[str], int, int, float]:
+    loaded: set[str] = set()
+    skipped = elements = 0
+    seconds = 0.0
+    estate = list(synthetic_estate(fields, seed))
+    with _progress() as progress:
+        task = progress.add_task("loading sources", total=len(estate))
+        for source in estate:
+            report = load_source(
+                driver, source.info, source.records(), database=settings.database, force=force
+            )
+            loaded.add(source.info.key)
+            skipped += report.skipped
+            elements += report.elements
+            seconds += report.seconds
+            progress.advance(task)
+    return loaded, skipped, elements, seconds
+
+
+def _forget_other_synthetic(driver: Driver, settings: Settings, keep: set[str]) -> int:
+    """A new size or seed replaces the previous synthetic estate instead of mixing with it."""
+    stale = [
+        s.key
+        for s in list_sources(driver, settings.database, kind=SYNTHETIC_KIND)
+        if s.key not in keep
+    ]
+    for key in stale:
+        forget_source(driver, key, database=settings.database)
+    return len(stale)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def _print_report(report: LoadReport) -> None:
+    if report.skipped:
+        out.print(f"  {report.source}: unchanged since the last load, skipped")
+        return
+    written = ", ".join(
+        f"{k} {v:,}" for k, v in sorted((report.nodes + report.relationships).items())
+    )
+    out.print(f"  {report.source}: wrote {written} in {report.seconds:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

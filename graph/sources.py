@@ -1,0 +1,48 @@
+"""What has been ingested: one row per ``Source`` node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from neo4j import Driver
+
+LIST_SOURCES = """
+MATCH (s:Source)
+RETURN s.key AS key, s.kind AS kind, s.uri AS uri, s.content_hash AS content_hash,
+       s.loaded_at AS loaded_at, s.node_count AS node_count,
+       s.relationship_count AS relationship_count, s.counts AS counts
+ORDER BY s.kind, s.key
+"""
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    key: str
+    kind: str
+    uri: str
+    content_hash: str
+    loaded_at: datetime | None
+    node_count: int
+    relationship_count: int
+    counts: tuple[str, ...]
+
+
+def list_sources(
+    driver: Driver, database: str | None = None, kind: str | None = None
+) -> list[SourceSummary]:
+    records, _, _ = driver.execute_query(LIST_SOURCES, database_=database)
+    summaries = [
+        SourceSummary(
+            key=r["key"],
+            kind=r["kind"],
+            uri=r["uri"],
+            content_hash=r["content_hash"],
+            loaded_at=r["loaded_at"].to_native() if r["loaded_at"] is not None else None,
+            node_count=r["node_count"] or 0,
+            relationship_count=r["relationship_count"] or 0,
+            counts=tuple(r["counts"] or ()),
+        )
+        for r in records
+    ]
+    return [s for s in summaries if kind is None or s.kind == kind]

@@ -1,0 +1,1 @@
+"""Turns source files into plain records; knows nothing of Neo4j."""

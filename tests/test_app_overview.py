@@ -1,0 +1,112 @@
+"""The app shell and Overview page run headless with Streamlit's AppTest, on a real Neo4j."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from neo4j import Driver
+from streamlit.testing.v1 import AppTest
+
+from graph.loader import load_source
+from graph.settings import Settings
+from ingest.records import Dataset, SourceInfo, System, contains, dataset_key
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+RUN_TIMEOUT_S = 30
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    """Each test connects anew: no driver or query result leaks from one test to the next."""
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def point_at(monkeypatch: pytest.MonkeyPatch, settings: Settings, uri: str | None = None) -> None:
+    monkeypatch.setenv("NEO4J_URI", uri or settings.uri)
+    monkeypatch.setenv("NEO4J_USER", settings.user)
+    monkeypatch.setenv("NEO4J_PASSWORD", settings.password or "")
+    if settings.database:
+        monkeypatch.setenv("NEO4J_DATABASE", settings.database)
+    else:
+        monkeypatch.delenv("NEO4J_DATABASE", raising=False)
+
+
+def closed_port() -> int:
+    """A port nothing listens on: the OS hands it out, and the socket is closed again."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_app() -> AppTest:
+    return AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT_S).run()
+
+
+def load_two_systems(graph: Driver) -> None:
+    crm, erp = System("crm", name="CRM"), System("erp", name="ERP")
+    orders = Dataset(dataset_key("erp", "sales.orders"), name="sales.orders")
+    source = SourceInfo(
+        key="file://estate.csv", kind="inventory", uri="estate.csv", content_hash="x"
+    )
+    load_source(graph, source, [crm, erp, orders, contains(erp, orders)])
+
+
+def metric_values(at: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def test_overview_shows_loaded_counts(
+    graph: Driver, neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_two_systems(graph)
+    point_at(monkeypatch, neo4j_settings)
+    at = run_app()
+    assert not at.exception
+    assert metric_values(at) == {
+        "System": "2",
+        "Dataset": "1",
+        "Field": "0",
+        "Endpoint": "0",
+        "Integration": "0",
+        "Issue": "0",
+        "Source": "1",
+    }
+
+
+def test_overview_names_server_in_status_line(
+    graph: Driver, neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_two_systems(graph)
+    point_at(monkeypatch, neo4j_settings)
+    at = run_app()
+    assert any(neo4j_settings.uri in c.value and "Neo4j" in c.value for c in at.caption)
+
+
+def test_empty_graph_suggests_the_demo(
+    graph: Driver, neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point_at(monkeypatch, neo4j_settings)
+    at = run_app()
+    assert not at.exception
+    assert "flowatlas demo" in at.info[0].value
+    assert metric_values(at)["System"] == "0"
+
+
+def test_unreachable_server_shows_one_line_error(
+    neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = f"bolt://127.0.0.1:{closed_port()}"
+    point_at(monkeypatch, neo4j_settings, uri=closed)
+    at = run_app()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert closed in at.error[0].value
+    assert not at.metric

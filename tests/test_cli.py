@@ -1,0 +1,196 @@
+"""The `flowatlas` command as a user runs it: a real process against the real test server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from neo4j import Driver
+
+from graph.settings import Settings
+from graph.stats import graph_stats
+from tests.conftest import FIXTURES, free_port
+
+RECORDS = FIXTURES / "records"
+
+
+def flowatlas(
+    *args: str, settings: Settings | None, tmp_path: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a clean environment (and a folder without a .env)."""
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "FLOWATLAS_HOME": str(tmp_path / "home"),
+    }
+    if settings is not None:
+        base |= {
+            "NEO4J_URI": settings.uri,
+            "NEO4J_USER": settings.user,
+            "NEO4J_PASSWORD": settings.password or "",
+        }
+        if settings.database:
+            base["NEO4J_DATABASE"] = settings.database
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        env=base | env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_graph_stats_json_reports_counts_and_checksum(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    flowatlas(
+        "ingest",
+        "records",
+        str(RECORDS / "clean.jsonl"),
+        settings=neo4j_settings,
+        tmp_path=tmp_path,
+    )
+    result = flowatlas("graph", "stats", "--json", settings=neo4j_settings, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["nodes"] == {"System": 1, "Dataset": 1, "Source": 1}
+    assert printed["checksum"] == graph_stats(graph).checksum
+
+
+def test_ingest_records_names_each_rejected_line(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    result = flowatlas(
+        "ingest",
+        "records",
+        str(RECORDS / "mixed.jsonl"),
+        settings=neo4j_settings,
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    rejected = [line for line in result.stderr.splitlines() if line.startswith("rejected")]
+    assert [line.split(":")[1] for line in rejected] == ["6", "7", "8"]
+    assert "classification" in rejected[0]
+    assert "impact 7 is outside 1..5" in rejected[1]
+    assert "not valid JSON" in rejected[2]
+
+
+def test_ingest_records_counts_reconcile(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    result = flowatlas(
+        "ingest",
+        "records",
+        str(RECORDS / "mixed.jsonl"),
+        settings=neo4j_settings,
+        tmp_path=tmp_path,
+    )
+    assert "8 lines read = 5 accepted + 3 rejected" in result.stdout
+    stats = graph_stats(graph)
+    assert stats.nodes["Field"] == 2  # the accepted email field and the flow's target
+    assert stats.relationships == {"HAS_DATASET": 1, "FLOWS_TO": 1}
+
+
+def test_ingest_records_strict_loads_nothing_and_fails(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    result = flowatlas(
+        "ingest",
+        "records",
+        "--strict",
+        str(RECORDS / "mixed.jsonl"),
+        settings=neo4j_settings,
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 1
+    assert graph_stats(graph).node_total == 0
+
+
+def test_ingest_records_second_run_is_skipped(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    path = str(RECORDS / "clean.jsonl")
+    flowatlas("ingest", "records", path, settings=neo4j_settings, tmp_path=tmp_path)
+    result = flowatlas("ingest", "records", path, settings=neo4j_settings, tmp_path=tmp_path)
+    assert "unchanged since the last load, skipped" in result.stdout
+
+
+def test_unreachable_server_is_one_line_naming_the_uri(tmp_path: Path) -> None:
+    uri = f"bolt://127.0.0.1:{free_port()}"
+    result = flowatlas(
+        "graph", "stats", settings=None, tmp_path=tmp_path, NEO4J_URI=uri, NEO4J_PASSWORD="x"
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert uri in result.stderr and "not reachable" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_wrong_password_is_one_line_naming_the_uri(
+    neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    result = flowatlas(
+        "init",
+        settings=None,
+        tmp_path=tmp_path,
+        NEO4J_URI=neo4j_settings.uri,
+        NEO4J_PASSWORD="wrong",
+    )
+    assert result.returncode == 1
+    assert f"Neo4j at {neo4j_settings.uri} refused user 'neo4j'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_local_status_when_stopped_exits_3(tmp_path: Path) -> None:
+    result = flowatlas(
+        "neo4j", "status", settings=None, tmp_path=tmp_path, FLOWATLAS_NEO4J_PORT=str(free_port())
+    )
+    assert result.returncode == 3
+    assert "stopped" in result.stdout
+
+
+def test_graph_commands_on_a_stopped_local_server_say_how_to_start(tmp_path: Path) -> None:
+    (tmp_path / "home" / "neo4j").mkdir(parents=True)
+    (tmp_path / "home" / "neo4j" / "password").write_text("pw")
+    result = flowatlas(
+        "graph", "stats", settings=None, tmp_path=tmp_path, FLOWATLAS_NEO4J_PORT=str(free_port())
+    )
+    assert result.returncode == 1
+    assert "flowatlas neo4j start" in result.stderr
+
+
+def test_demo_loads_then_skips_unchanged_sources(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    first = flowatlas("demo", "--fields", "300", settings=neo4j_settings, tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    fields_loaded = graph_stats(graph).nodes["Field"]
+    second = flowatlas("demo", "--fields", "300", settings=neo4j_settings, tmp_path=tmp_path)
+    assert " 0 sources loaded" in second.stdout
+    assert graph_stats(graph).nodes["Field"] == fields_loaded == 300
+
+
+def test_demo_with_another_seed_replaces_the_previous_estate(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    flowatlas("demo", "--fields", "300", "--seed", "1", settings=neo4j_settings, tmp_path=tmp_path)
+    result = flowatlas(
+        "demo", "--fields", "200", "--seed", "2", settings=neo4j_settings, tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert graph_stats(graph).nodes["Field"] == 200
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["--help"], ["neo4j", "--help"], ["ingest", "records", "--help"], ["demo", "--help"]],
+)
+def test_help_reads_without_a_server(command: list[str], tmp_path: Path) -> None:
+    result = flowatlas(*command, settings=None, tmp_path=tmp_path)
+    assert result.returncode == 0
+    assert "Usage" in result.stdout
