@@ -37,8 +37,8 @@ app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(graph_app, name="graph")
 app.add_typer(ingest_app, name="ingest")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # long paths stay on one line, greppable
+err = Console(stderr=True, soft_wrap=True)
 
 # Failures a user can fix; they get one line on stderr and exit code 1, never a traceback.
 USER_ERRORS = (GraphConnectionError, LocalServerError, FileNotFoundError, ValueError)

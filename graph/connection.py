@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from neo4j import Driver, GraphDatabase, NotificationMinimumSeverity
 from neo4j.exceptions import AuthError, ConfigurationError, Neo4jError, ServiceUnavailable
 
@@ -49,7 +51,7 @@ def verify_driver(driver: Driver, settings: Settings) -> None:
     except ServiceUnavailable as error:
         hint = "run `flowatlas neo4j start`" if settings.is_local else "is the server running?"
         raise GraphConnectionError(
-            f"Neo4j at {settings.uri} is not reachable ({_first_line(error)}); {hint}"
+            f"Neo4j at {settings.uri} is not reachable ({_reason(error)}); {hint}"
         ) from error
     except Neo4jError as error:
         raise GraphConnectionError(f"Neo4j at {settings.uri} failed: {error.message}") from error
@@ -79,6 +81,9 @@ def _missing_password_message(settings: Settings) -> str:
     return f"NEO4J_PASSWORD is not set for {settings.uri}"
 
 
-def _first_line(error: Exception) -> str:
+def _reason(error: Exception) -> str:
+    """The driver's innermost reason ("[Errno 111] Connection refused"), else its first line."""
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    if match := re.search(r"\(reason (.+)\)\s*$", text):
+        return match.group(1)
+    return text.splitlines()[0].rstrip(":") if text else type(error).__name__

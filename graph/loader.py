@@ -37,6 +37,20 @@ SET {v}.confidence = reduce(best = 0.0, c IN {v}.confidences |
                             CASE WHEN c > best THEN c ELSE best END)
 """
 
+# Fast path: nodes and relationships that do not exist yet are CREATEd with their whole
+# property map (provenance included); MERGE is kept for what already exists.
+EXISTING_KEYS = """
+UNWIND $keys AS key
+MATCH (n:{label} {{key: key}})
+RETURN collect(key) AS existing
+"""
+
+CREATE_NODES = """
+UNWIND $rows AS row
+CREATE (n:{label})
+SET n = row.props
+"""
+
 MERGE_NODES = """
 UNWIND $rows AS row
 MERGE (n:{label} {{key: row.key}})
@@ -44,25 +58,27 @@ SET n += row.props
 WITH n, row
 """ + _ADD_PROVENANCE.format(v="n")
 
-MERGE_EDGES = (
-    """
+ADD_NODE_PROVENANCE = """
 UNWIND $rows AS row
-MERGE (a:{start} {{key: row.start}})
-WITH a, row
+MATCH (n:{label} {{key: row.key}})
+""" + _ADD_PROVENANCE.format(v="n")
+
+CREATE_EDGES = """
+UNWIND $rows AS row
+MATCH (a:{start} {{key: row.start}})
+MATCH (b:{end} {{key: row.end}})
+CREATE (a)-[r:{type}]->(b)
+SET r = row.props
 """
-    + _ADD_PROVENANCE.format(v="a")
-    + """
-MERGE (b:{end} {{key: row.end}})
-WITH a, b, row
-"""
-    + _ADD_PROVENANCE.format(v="b")
-    + """
+
+MERGE_EDGES = """
+UNWIND $rows AS row
+MATCH (a:{start} {{key: row.start}})
+MATCH (b:{end} {{key: row.end}})
 MERGE (a)-[r:{type} {{key: row.key}}]->(b)
 SET r += row.props
 WITH r, row
-"""
-    + _ADD_PROVENANCE.format(v="r")
-)
+""" + _ADD_PROVENANCE.format(v="r")
 
 FIND_SOURCE = "MATCH (s:Source {key: $source}) RETURN s.content_hash AS content_hash"
 
@@ -184,18 +200,23 @@ def merge_records(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: ProgressCallback | None = None,
 ) -> None:
-    """MERGE ``records`` as facts of ``source_key`` inside ``tx``, retracting nothing.
-    Idempotent on its own: merging the same records again changes no node or edge."""
-    batches = _Batches(tx, source_key, report, on_progress)
+    """Write ``records`` as facts of ``source_key`` inside ``tx``, retracting nothing.
+    Idempotent on its own: writing the same records again changes no node or edge."""
+    writer = _SourceWriter(tx, source_key, report, on_progress)
     for record in records:
-        if batches.add(record) >= batch_size:
-            batches.flush()
-    batches.flush()
+        if writer.add(record) >= batch_size:
+            writer.flush()
+    writer.flush()
 
 
-class _Batches:
-    """Buffers rows per statement; nodes are always flushed before edges so that a node's
-    own record, not an edge that merely mentions it, sets how it was obtained."""
+class _SourceWriter:
+    """Buffers one source's records and writes them batch by batch.
+
+    It remembers, for the whole load, which nodes this source has already asserted and which
+    it created, so each fact takes the cheapest correct path: CREATE for what cannot exist
+    yet, MERGE (with a provenance check) for what may. Nodes are flushed before edges so a
+    node's own record, not an edge that merely mentions it, sets how it was obtained.
+    """
 
     def __init__(self, tx, source_key: str, report: LoadReport, on_progress) -> None:
         self._tx = tx
@@ -205,6 +226,9 @@ class _Batches:
         self._nodes: dict[NodeKind, list[dict]] = defaultdict(list)
         self._edges: dict[tuple[EdgeKind, NodeKind, NodeKind], list[dict]] = defaultdict(list)
         self._pending = 0
+        self._asserted: dict[NodeKind, set[str]] = defaultdict(set)
+        self._created: dict[NodeKind, set[str]] = defaultdict(set)
+        self._created_edges: set[tuple[str, str, str, str]] = set()
 
     def add(self, record: Record) -> int:
         if isinstance(record, NodeRecord):
@@ -219,11 +243,10 @@ class _Batches:
 
     def flush(self) -> None:
         for kind, rows in self._nodes.items():
-            self._run(MERGE_NODES.format(label=kind.value), rows)
+            self._write_nodes(kind, rows)
             self._report.nodes[kind.value] += len(rows)
         for (kind, start, end), rows in self._edges.items():
-            statement = MERGE_EDGES.format(type=kind.value, start=start.value, end=end.value)
-            self._run(statement, rows)
+            self._write_edges(kind, start, end, rows)
             self._report.relationships[kind.value] += len(rows)
         if self._on_progress and self._pending:
             self._on_progress(self._pending)
@@ -231,29 +254,104 @@ class _Batches:
         self._edges.clear()
         self._pending = 0
 
+    def _write_nodes(self, kind: NodeKind, rows: list[dict]) -> None:
+        asserted = self._asserted[kind]
+        first, repeated = _split_first(rows, asserted)
+        existing = self._existing(kind, [row["key"] for row in first])
+        new = [row for row in first if row["key"] not in existing]
+        self._run(CREATE_NODES.format(label=kind.value), [self._full(row) for row in new])
+        again = [row for row in first if row["key"] in existing] + repeated
+        self._run(MERGE_NODES.format(label=kind.value), again)
+        asserted.update(row["key"] for row in first)
+        self._created[kind].update(row["key"] for row in new)
+
+    def _write_edges(
+        self, kind: EdgeKind, start: NodeKind, end: NodeKind, rows: list[dict]
+    ) -> None:
+        self._assert_endpoints(start, rows, "start")
+        self._assert_endpoints(end, rows, "end")
+        create: list[dict] = []
+        merge: list[dict] = []
+        for row in rows:
+            identity = (kind.value, row["start"], row["end"], row["key"])
+            fresh_end = row["start"] in self._created[start] or row["end"] in self._created[end]
+            if fresh_end and identity not in self._created_edges:
+                self._created_edges.add(identity)
+                create.append(row)
+            else:
+                merge.append(row)
+        names = {"type": kind.value, "start": start.value, "end": end.value}
+        self._run(CREATE_EDGES.format(**names), [self._full(row) for row in create])
+        self._run(MERGE_EDGES.format(**names), merge)
+
+    def _assert_endpoints(self, kind: NodeKind, rows: list[dict], side: str) -> None:
+        """An edge's source asserts its endpoints too: a node only mentioned by edges is
+        created as a bare node, and leaves with the last source that mentions it."""
+        asserted = self._asserted[kind]
+        mentioned: dict[str, dict] = {}
+        for row in rows:
+            if row[side] not in asserted:
+                mentioned.setdefault(row[side], row)
+        if not mentioned:
+            return
+        existing = self._existing(kind, list(mentioned))
+        bare = [
+            self._full({"key": key, "props": {}, **_provenance_of(row)})
+            for key, row in mentioned.items()
+            if key not in existing
+        ]
+        self._run(CREATE_NODES.format(label=kind.value), bare)
+        known = [{"key": key, **_provenance_of(mentioned[key])} for key in existing]
+        self._run(ADD_NODE_PROVENANCE.format(label=kind.value), known)
+        asserted.update(mentioned)
+        self._created[kind].update(key for key in mentioned if key not in existing)
+
+    def _existing(self, kind: NodeKind, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        record = self._tx.run(EXISTING_KEYS.format(label=kind.value), keys=keys).single()
+        return set(record["existing"]) if record else set()
+
+    def _full(self, row: dict) -> dict:
+        """The complete property map of a fact this source creates (edge rows keep their ends)."""
+        props = {**row["props"], "key": row["key"], "sources": [self._source]}
+        props |= {"methods": [row["method"]], "confidences": [row["confidence"]]}
+        props["confidence"] = row["confidence"]
+        ends = {"start": row["start"], "end": row["end"]} if "start" in row else {}
+        return {"props": props, **ends}
+
     def _run(self, statement: str, rows: list[dict]) -> None:
         if rows:
             self._tx.run(statement, rows=rows, source=self._source).consume()
 
 
+def _split_first(rows: list[dict], asserted: set[str]) -> tuple[list[dict], list[dict]]:
+    """Rows whose node this load has not asserted yet (first of each key), and the rest."""
+    first: list[dict] = []
+    repeated: list[dict] = []
+    seen: set[str] = set()
+    for row in rows:
+        key = row["key"]
+        (repeated if key in asserted or key in seen else first).append(row)
+        seen.add(key)
+    return first, repeated
+
+
 def _node_row(record: NodeRecord) -> dict:
-    return {
-        "key": record.key,
-        "props": record.properties(),
-        "method": record.provenance.method.value,
-        "confidence": record.provenance.confidence,
-    }
+    return {"key": record.key, "props": record.properties(), **_provenance(record)}
 
 
 def _edge_row(edge: Edge) -> dict:
-    return {
-        "start": edge.start.key,
-        "end": edge.end.key,
-        "key": edge.key,
-        "props": edge.properties(),
-        "method": edge.provenance.method.value,
-        "confidence": edge.provenance.confidence,
-    }
+    ends = {"start": edge.start.key, "end": edge.end.key}
+    return {**ends, "key": edge.key, "props": edge.properties(), **_provenance(edge)}
+
+
+def _provenance(record: Record) -> dict:
+    return {"method": record.provenance.method.value, "confidence": record.provenance.confidence}
+
+
+def _provenance_of(row: dict) -> dict:
+    return {"method": row["method"], "confidence": row["confidence"]}
 
 
 def _upsert_source(tx, source: SourceInfo, report: LoadReport) -> None:

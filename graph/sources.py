@@ -8,7 +8,7 @@ from datetime import datetime
 from neo4j import Driver
 
 LIST_SOURCES = """
-MATCH (s:Source)
+MATCH (s:Source) WHERE $kind IS NULL OR s.kind = $kind
 RETURN s.key AS key, s.kind AS kind, s.uri AS uri, s.content_hash AS content_hash,
        s.loaded_at AS loaded_at, s.node_count AS node_count,
        s.relationship_count AS relationship_count, s.counts AS counts
@@ -31,8 +31,8 @@ class SourceSummary:
 def list_sources(
     driver: Driver, database: str | None = None, kind: str | None = None
 ) -> list[SourceSummary]:
-    records, _, _ = driver.execute_query(LIST_SOURCES, database_=database)
-    summaries = [
+    records, _, _ = driver.execute_query(LIST_SOURCES, kind=kind, database_=database)
+    return [
         SourceSummary(
             key=r["key"],
             kind=r["kind"],
@@ -45,4 +45,3 @@ def list_sources(
         )
         for r in records
     ]
-    return [s for s in summaries if kind is None or s.kind == kind]

@@ -14,6 +14,8 @@ from typing import Any
 
 from neo4j import Driver
 
+from ingest.records import EdgeKind, NodeKind
+
 NODE_COUNTS = """
 MATCH (n) UNWIND labels(n) AS label
 RETURN label, count(*) AS count ORDER BY label
@@ -22,6 +24,15 @@ RETURN label, count(*) AS count ORDER BY label
 RELATIONSHIP_COUNTS = """
 MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS count ORDER BY type
 """
+
+MODEL_LABELS = (*(kind.value for kind in NodeKind), "Source")
+MODEL_TYPES = tuple(kind.value for kind in EdgeKind)
+# Labels and types come from the model's enums; a count with one static label or type
+# is answered from the count store instead of a scan.
+MODEL_COUNTS = "RETURN " + ", ".join(
+    [f"COUNT {{ MATCH (:{label}) }} AS {label}" for label in MODEL_LABELS]
+    + [f"COUNT {{ MATCH ()-[:{kind}]->() }} AS {kind}" for kind in MODEL_TYPES]
+)
 
 ALL_NODES = "MATCH (n) RETURN labels(n) AS labels, properties(n) AS props"
 
@@ -59,18 +70,23 @@ class GraphStats:
 
 
 def graph_counts(driver: Driver, database: str | None = None) -> GraphStats:
-    """Counts only: cheap enough for a page."""
-    nodes, _, _ = driver.execute_query(NODE_COUNTS, database_=database)
-    rels, _, _ = driver.execute_query(RELATIONSHIP_COUNTS, database_=database)
-    return GraphStats(
-        nodes={r["label"]: r["count"] for r in nodes},
-        relationships={r["type"]: r["count"] for r in rels},
-    )
+    """Counts of the model's labels and types, read from Neo4j's count store: cheap at
+    any size, so pages may call it. Kinds with no element are left out."""
+    records, _, _ = driver.execute_query(MODEL_COUNTS, database_=database)
+    row = records[0]
+    nodes = {label: row[label] for label in MODEL_LABELS if row[label]}
+    relationships = {kind: row[kind] for kind in MODEL_TYPES if row[kind]}
+    return GraphStats(nodes=nodes, relationships=relationships)
 
 
 def graph_stats(driver: Driver, database: str | None = None) -> GraphStats:
-    """Counts and the content checksum (reads the whole graph once)."""
-    counts = graph_counts(driver, database)
+    """Counts of every label and type, and the content checksum (reads the whole graph)."""
+    nodes, _, _ = driver.execute_query(NODE_COUNTS, database_=database)
+    rels, _, _ = driver.execute_query(RELATIONSHIP_COUNTS, database_=database)
+    counts = GraphStats(
+        nodes={r["label"]: r["count"] for r in nodes},
+        relationships={r["type"]: r["count"] for r in rels},
+    )
     total = 0
     with driver.session(database=database) as session:
         for record in session.run(ALL_NODES):

@@ -62,6 +62,7 @@ from ingest.records import (
 
 # Bump whenever the output for the same (fields, seed) changes, so a re-ingest reloads.
 GENERATOR_VERSION = "1"
+SYNTHETIC_KIND = "synthetic"  # the Source kind of every generated source
 
 FIELDS_PER_SYSTEM = 1_000
 MIN_SYSTEMS = 8
@@ -73,7 +74,8 @@ DATASET_SIZE_SHAPE = 0.8
 REVERSE_SHARE = 0.05
 # Share of broker datasets that a service publishes into.
 PUBLISH_SHARE = 0.12
-# Chance that a dataset has a vocabulary column; the rest of its width is generic columns.
+# Chance that a dataset keeps each vocabulary column it has room for (the rest of its width
+# is generic columns); personal columns are kept less often, which sets the PII share.
 FIELD_INCLUSION = 0.85
 PII_INCLUSION = 0.6
 # Higher means a downstream system reads from more distinct upstream systems.
@@ -95,132 +97,112 @@ class _FieldSpec(NamedTuple):
     pii: str | None = None
 
 
-def _specs(*rows: tuple[str, str] | tuple[str, str, str]) -> tuple[_FieldSpec, ...]:
-    return tuple(_FieldSpec(*row) for row in rows)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+def _vocabulary(text: str) -> dict[str, tuple[_FieldSpec, ...]]:
+    """Parse ``entity:`` headers followed by indented ``name:type[:pii_category]`` tokens."""
+    vocabulary: dict[str, list[_FieldSpec]] = {}
+    entity = ""
+    for line in text.strip().splitlines():
+        if not line.startswith(" "):
+            entity = line.rstrip(":")
+            vocabulary[entity] = []
+            continue
+        for token in line.split():
+            vocabulary[entity].append(_FieldSpec(*token.split(":")))
+    return {name: tuple(specs) for name, specs in vocabulary.items()}
 
 
 # Fields per business entity, most typical first: small datasets take the head of the list,
 # which is what makes same-named fields line up between related datasets.
-ENTITY_FIELDS: dict[str, tuple[_FieldSpec, ...]] = {
-    "customer": _specs(
-        ("customer_id", "int"), ("email", "varchar", "email"), ("first_name", "varchar", "name"),
-        ("last_name", "varchar", "name"), ("segment", "varchar"), ("country", "varchar"),
-        ("phone", "varchar", "phone"), ("loyalty_tier", "varchar"),
-        ("marketing_opt_in", "boolean"), ("street", "varchar", "address"),
-        ("postal_code", "varchar", "address"), ("city", "varchar"),
-        ("date_of_birth", "date", "date_of_birth"), ("preferred_language", "varchar"),
-        ("lifetime_value", "decimal"), ("national_id", "varchar", "national_id"),
-    ),
-    "lead": _specs(
-        ("lead_id", "int"), ("email", "varchar", "email"), ("company", "varchar"),
-        ("score", "int"), ("lead_source", "varchar"), ("first_name", "varchar", "name"),
-        ("last_name", "varchar", "name"), ("campaign_id", "int"), ("converted_at", "timestamp"),
-        ("phone", "varchar", "phone"), ("country", "varchar"),
-    ),
-    "order": _specs(
-        ("order_id", "int"), ("customer_id", "int"), ("order_number", "varchar"),
-        ("order_date", "timestamp"), ("amount", "decimal"), ("currency", "varchar"),
-        ("channel", "varchar"), ("sku", "varchar"), ("quantity", "int"),
-        ("tax_amount", "decimal"), ("discount_amount", "decimal"), ("payment_method", "varchar"),
-        ("shipping_address", "varchar", "address"), ("store_id", "int"),
-        ("email", "varchar", "email"), ("coupon_code", "varchar"),
-    ),
-    "product": _specs(
-        ("product_id", "int"), ("sku", "varchar"), ("name", "varchar"), ("category", "varchar"),
-        ("price", "decimal"), ("brand", "varchar"), ("cost", "decimal"), ("is_active", "boolean"),
-        ("supplier_id", "int"), ("ean", "varchar"), ("weight", "decimal"),
-        ("description", "varchar"),
-    ),
-    "payment": _specs(
-        ("payment_id", "int"), ("order_id", "int"), ("amount", "decimal"),
-        ("currency", "varchar"), ("payment_method", "varchar"), ("authorized_at", "timestamp"),
-        ("customer_id", "int"), ("card_last4", "varchar", "payment_card"),
-        ("captured_at", "timestamp"), ("provider_reference", "varchar"),
-        ("iban", "varchar", "bank_account"), ("billing_address", "varchar", "address"),
-    ),
-    "invoice": _specs(
-        ("invoice_id", "int"), ("customer_id", "int"), ("invoice_number", "varchar"),
-        ("amount", "decimal"), ("tax_amount", "decimal"), ("currency", "varchar"),
-        ("due_date", "date"), ("paid_at", "timestamp"), ("billing_email", "varchar", "email"),
-        ("vat_number", "varchar"), ("billing_address", "varchar", "address"),
-    ),
-    "subscription": _specs(
-        ("subscription_id", "int"), ("customer_id", "int"), ("plan", "varchar"),
-        ("mrr", "decimal"), ("started_at", "timestamp"), ("billing_cycle", "varchar"),
-        ("ended_at", "timestamp"), ("auto_renew", "boolean"), ("currency", "varchar"),
-    ),
-    "shipment": _specs(
-        ("shipment_id", "int"), ("order_id", "int"), ("carrier", "varchar"),
-        ("tracking_number", "varchar"), ("shipped_at", "timestamp"),
-        ("recipient_name", "varchar", "name"), ("shipping_address", "varchar", "address"),
-        ("delivered_at", "timestamp"), ("postal_code", "varchar", "address"),
-        ("country", "varchar"), ("weight", "decimal"), ("phone", "varchar", "phone"),
-    ),
-    "stock": _specs(
-        ("sku", "varchar"), ("warehouse_id", "int"), ("quantity", "int"),
-        ("reserved_quantity", "int"), ("reorder_level", "int"), ("last_counted_at", "timestamp"),
-        ("bin_location", "varchar"), ("product_id", "int"),
-    ),
-    "supplier": _specs(
-        ("supplier_id", "int"), ("name", "varchar"), ("country", "varchar"),
-        ("contact_email", "varchar", "email"), ("payment_terms", "varchar"),
-        ("contact_phone", "varchar", "phone"), ("vat_number", "varchar"),
-    ),
-    "ticket": _specs(
-        ("ticket_id", "int"), ("customer_id", "int"), ("subject", "varchar"),
-        ("priority", "varchar"), ("channel", "varchar"), ("opened_at", "timestamp"),
-        ("resolved_at", "timestamp"), ("email", "varchar", "email"),
-        ("assigned_agent", "varchar", "name"), ("satisfaction_score", "int"),
-        ("phone", "varchar", "phone"),
-    ),
-    "employee": _specs(
-        ("employee_id", "int"), ("first_name", "varchar", "name"),
-        ("last_name", "varchar", "name"), ("email", "varchar", "email"),
-        ("department", "varchar"), ("job_title", "varchar"), ("hire_date", "date"),
-        ("manager_id", "int"), ("phone", "varchar", "phone"),
-        ("date_of_birth", "date", "date_of_birth"), ("salary", "decimal", "salary"),
-        ("home_address", "varchar", "address"), ("national_id", "varchar", "national_id"),
-        ("iban", "varchar", "bank_account"),
-    ),
-    "event": _specs(
-        ("event_id", "int"), ("event_type", "varchar"), ("occurred_at", "timestamp"),
-        ("session_id", "varchar"), ("customer_id", "int"), ("page_url", "varchar"),
-        ("ip_address", "varchar", "ip_address"), ("user_agent", "varchar"),
-        ("device_id", "varchar", "device_id"), ("referrer", "varchar"), ("country", "varchar"),
-    ),
-    "campaign": _specs(
-        ("campaign_id", "int"), ("name", "varchar"), ("channel", "varchar"),
-        ("budget", "decimal"), ("started_at", "timestamp"), ("ended_at", "timestamp"),
-        ("impressions", "int"), ("clicks", "int"), ("conversions", "int"),
-    ),
-}
+ENTITY_FIELDS = _vocabulary("""
+customer:
+    customer_id:int email:varchar:email first_name:varchar:name last_name:varchar:name
+    segment:varchar country:varchar phone:varchar:phone loyalty_tier:varchar
+    marketing_opt_in:boolean street:varchar:address postal_code:varchar:address city:varchar
+    date_of_birth:date:date_of_birth preferred_language:varchar lifetime_value:decimal
+    national_id:varchar:national_id
+lead:
+    lead_id:int email:varchar:email company:varchar score:int lead_source:varchar
+    first_name:varchar:name last_name:varchar:name campaign_id:int converted_at:timestamp
+    phone:varchar:phone country:varchar
+order:
+    order_id:int customer_id:int order_number:varchar order_date:timestamp amount:decimal
+    currency:varchar channel:varchar sku:varchar quantity:int tax_amount:decimal
+    discount_amount:decimal payment_method:varchar shipping_address:varchar:address
+    store_id:int email:varchar:email coupon_code:varchar
+product:
+    product_id:int sku:varchar name:varchar category:varchar price:decimal brand:varchar
+    cost:decimal is_active:boolean supplier_id:int ean:varchar weight:decimal
+    description:varchar
+payment:
+    payment_id:int order_id:int amount:decimal currency:varchar payment_method:varchar
+    authorized_at:timestamp customer_id:int card_last4:varchar:payment_card
+    captured_at:timestamp provider_reference:varchar iban:varchar:bank_account
+    billing_address:varchar:address
+invoice:
+    invoice_id:int customer_id:int invoice_number:varchar amount:decimal tax_amount:decimal
+    currency:varchar due_date:date paid_at:timestamp billing_email:varchar:email
+    vat_number:varchar billing_address:varchar:address
+subscription:
+    subscription_id:int customer_id:int plan:varchar mrr:decimal started_at:timestamp
+    billing_cycle:varchar ended_at:timestamp auto_renew:boolean currency:varchar
+shipment:
+    shipment_id:int order_id:int carrier:varchar tracking_number:varchar
+    shipped_at:timestamp recipient_name:varchar:name shipping_address:varchar:address
+    delivered_at:timestamp postal_code:varchar:address country:varchar weight:decimal
+    phone:varchar:phone
+stock:
+    sku:varchar warehouse_id:int quantity:int reserved_quantity:int reorder_level:int
+    last_counted_at:timestamp bin_location:varchar product_id:int
+supplier:
+    supplier_id:int name:varchar country:varchar contact_email:varchar:email
+    payment_terms:varchar contact_phone:varchar:phone vat_number:varchar
+ticket:
+    ticket_id:int customer_id:int subject:varchar priority:varchar channel:varchar
+    opened_at:timestamp resolved_at:timestamp email:varchar:email
+    assigned_agent:varchar:name satisfaction_score:int phone:varchar:phone
+employee:
+    employee_id:int first_name:varchar:name last_name:varchar:name email:varchar:email
+    department:varchar job_title:varchar hire_date:date manager_id:int phone:varchar:phone
+    date_of_birth:date:date_of_birth salary:decimal:salary home_address:varchar:address
+    national_id:varchar:national_id iban:varchar:bank_account
+event:
+    event_id:int event_type:varchar occurred_at:timestamp session_id:varchar customer_id:int
+    page_url:varchar ip_address:varchar:ip_address user_agent:varchar
+    device_id:varchar:device_id referrer:varchar country:varchar
+campaign:
+    campaign_id:int name:varchar channel:varchar budget:decimal started_at:timestamp
+    ended_at:timestamp impressions:int clicks:int conversions:int
+""")
 
-PLURALS = {
-    "customer": "customers", "lead": "leads", "order": "orders", "product": "products",
-    "payment": "payments", "invoice": "invoices", "subscription": "subscriptions",
-    "shipment": "shipments", "stock": "stock_levels", "supplier": "suppliers",
-    "ticket": "tickets", "employee": "employees", "event": "events", "campaign": "campaigns",
-}
+PLURALS = {entity: f"{entity}s" for entity in ENTITY_FIELDS} | {"stock": "stock_levels"}
 
-COMMON_FIELDS = _specs(
-    ("created_at", "timestamp"), ("updated_at", "timestamp"), ("status", "varchar"),
-    ("is_deleted", "boolean"), ("source_system", "varchar"), ("version", "int"),
-    ("tenant_id", "int"),
-)
-
-# Wide tables carry extra contact and audit columns before the purely generic ones.
-EXTENDED_FIELDS = _specs(
-    ("external_id", "varchar"), ("secondary_email", "varchar", "email"),
-    ("region", "varchar"), ("mobile_phone", "varchar", "phone"), ("notes", "varchar"),
-    ("last_login_ip", "varchar", "ip_address"), ("last_login_at", "timestamp"),
-    ("contact_name", "varchar", "name"), ("risk_score", "int"), ("is_verified", "boolean"),
-    ("etl_batch_id", "int"), ("gdpr_consent_at", "timestamp"),
-)
+# Columns after an entity's own: bookkeeping first, then the extra contact and audit
+# columns that only wide tables reach.
+SHARED_FIELDS = _vocabulary("""
+common:
+    created_at:timestamp updated_at:timestamp status:varchar is_deleted:boolean
+    source_system:varchar version:int tenant_id:int
+extended:
+    external_id:varchar secondary_email:varchar:email region:varchar
+    mobile_phone:varchar:phone notes:varchar last_login_ip:varchar:ip_address
+    last_login_at:timestamp contact_name:varchar:name risk_score:int is_verified:boolean
+    etl_batch_id:int gdpr_consent_at:timestamp
+""")
+COMMON_FIELDS = SHARED_FIELDS["common"] + SHARED_FIELDS["extended"]
 
 # Wide tables end in generic columns; the type follows the stem.
 FILLER_STEMS = (
-    ("custom_field", "varchar"), ("attribute", "varchar"), ("metric", "decimal"),
-    ("flag", "boolean"), ("ref_code", "varchar"), ("counter", "int"), ("note", "varchar"),
+    ("custom_field", "varchar"),
+    ("attribute", "varchar"),
+    ("metric", "decimal"),
+    ("flag", "boolean"),
+    ("ref_code", "varchar"),
+    ("counter", "int"),
+    ("note", "varchar"),
     ("event_ts", "timestamp"),
 )
 
@@ -282,112 +264,109 @@ class _Template:
     name: str
     kind: str
     team: str
-    schema: str  # table schema or naming prefix of the system's datasets
+    schema: str  # table schema, topic prefix or API version of the system's datasets
+    table_prefix: str  # "stg_", "fct_", ...
+    dataset_kinds: tuple[tuple[DatasetKind, float], ...]
     entities: tuple[str, ...]
-    dataset_kinds: tuple[tuple[DatasetKind, float], ...] = ((DatasetKind.TABLE, 1.0),)
-    table_prefix: str = ""
 
 
-_TABLES = ((DatasetKind.TABLE, 1.0),)
-_TOPICS = ((DatasetKind.TOPIC, 1.0),)
-_API = ((DatasetKind.API_RESOURCE, 1.0),)
-
-# Tiers refine layers: the warehouse layer has a staging tier and a mart tier.
-TIER_TEMPLATES: dict[str, tuple[_Template, ...]] = {
-    "source": (
-        _Template("crm", "crm", "Sales Ops", "sales", ("customer", "lead", "campaign"),
-                  ((DatasetKind.TABLE, 0.6), (DatasetKind.API_RESOURCE, 0.4))),
-        _Template("web-shop", "webshop", "E-commerce", "shop",
-                  ("order", "customer", "product", "event"),
-                  ((DatasetKind.TABLE, 0.8), (DatasetKind.API_RESOURCE, 0.2))),
-        _Template("erp", "erp", "Finance IT", "erp", ("product", "invoice", "supplier", "stock")),
-        _Template("billing", "billing", "Finance IT", "billing",
-                  ("invoice", "payment", "subscription", "customer")),
-        _Template("support-desk", "helpdesk", "Customer Care", "support",
-                  ("ticket", "customer"), _API),
-        _Template("hr", "hr", "People Tech", "hr", ("employee",)),
-        _Template("pos", "pos", "Retail Tech", "pos", ("order", "payment", "product")),
-        _Template("mobile-app", "app-backend", "Digital", "app",
-                  ("event", "customer", "order")),
-    ),
-    "middleware": (
-        _Template("kafka", "broker", "Platform", "",
-                  ("order", "customer", "event", "payment", "shipment", "product", "stock"),
-                  _TOPICS),
-        _Template("esb", "esb", "Integration Team", "queue",
-                  ("order", "invoice", "customer", "product", "employee"), _TOPICS),
-    ),
-    "service": (
-        _Template("order-service", "service", "Checkout", "public",
-                  ("order", "payment", "customer"),
-                  ((DatasetKind.TABLE, 0.7), (DatasetKind.API_RESOURCE, 0.3))),
-        _Template("shipping-service", "service", "Logistics", "public", ("shipment", "order"),
-                  ((DatasetKind.TABLE, 0.7), (DatasetKind.API_RESOURCE, 0.3))),
-        _Template("inventory-service", "service", "Logistics", "public", ("stock", "product"),
-                  ((DatasetKind.TABLE, 0.7), (DatasetKind.API_RESOURCE, 0.3))),
-        _Template("payment-service", "service", "Payments", "public", ("payment", "invoice"),
-                  ((DatasetKind.TABLE, 0.7), (DatasetKind.API_RESOURCE, 0.3))),
-        _Template("customer-service", "service", "Customer Platform", "public",
-                  ("customer", "lead", "event"),
-                  ((DatasetKind.TABLE, 0.7), (DatasetKind.API_RESOURCE, 0.3))),
-        _Template("pricing-service", "service", "Commerce", "public", ("product", "campaign"),
-                  ((DatasetKind.TABLE, 0.7), (DatasetKind.API_RESOURCE, 0.3))),
-        _Template("notification-service", "service", "Customer Platform", "public",
-                  ("customer", "event"), _TABLES),
-        _Template("loyalty-service", "service", "Commerce", "public",
-                  ("customer", "order", "campaign"), _TABLES),
-    ),
-    "staging": (
-        _Template("dwh-staging", "warehouse", "Data Engineering", "staging",
-                  tuple(ENTITY_FIELDS), _TABLES, "stg_"),
-        _Template("data-lake", "data-lake", "Data Engineering", "raw",
-                  ("event", "order", "customer", "product", "ticket"),
-                  ((DatasetKind.FILE, 1.0),)),
-    ),
-    "mart": (
-        _Template("sales-mart", "mart", "Analytics", "mart", ("order", "customer", "product"),
-                  ((DatasetKind.TABLE, 0.7), (DatasetKind.VIEW, 0.3)), "fct_"),
-        _Template("customer-mart", "mart", "Analytics", "mart",
-                  ("customer", "ticket", "event", "lead"),
-                  ((DatasetKind.TABLE, 0.7), (DatasetKind.VIEW, 0.3)), "dim_"),
-        _Template("finance-mart", "mart", "Finance Analytics", "mart",
-                  ("invoice", "payment", "subscription"),
-                  ((DatasetKind.TABLE, 0.7), (DatasetKind.VIEW, 0.3)), "fct_"),
-        _Template("supply-chain-mart", "mart", "Analytics", "mart",
-                  ("stock", "shipment", "supplier"), _TABLES, "fct_"),
-        _Template("people-mart", "mart", "People Analytics", "mart", ("employee",),
-                  _TABLES, "dim_"),
-    ),
-    "consumer": (
-        _Template("dashboards", "bi", "Analytics", "dashboard",
-                  ("order", "customer", "invoice", "product"), ((DatasetKind.VIEW, 1.0),)),
-        _Template("marketing-automation", "saas", "Marketing Ops", "v1",
-                  ("customer", "lead", "campaign", "event"), _API),
-        _Template("finance-reporting", "bi", "Finance Analytics", "report",
-                  ("invoice", "payment", "subscription"), ((DatasetKind.VIEW, 1.0),)),
-        _Template("customer-success", "saas", "Customer Care", "v2", ("customer", "ticket"),
-                  _API),
-        _Template("ml-feature-store", "ml-platform", "Data Science", "features",
-                  ("customer", "event", "order"), _TABLES),
-        _Template("email-marketing", "saas", "Marketing Ops", "v3", ("customer", "campaign"),
-                  _API),
-    ),
+DATASET_MIXES: dict[str, tuple[tuple[DatasetKind, float], ...]] = {
+    "tables": ((DatasetKind.TABLE, 1.0),),
+    "tables+api": ((DatasetKind.TABLE, 0.7), (DatasetKind.API_RESOURCE, 0.3)),
+    "tables+views": ((DatasetKind.TABLE, 0.7), (DatasetKind.VIEW, 0.3)),
+    "views": ((DatasetKind.VIEW, 1.0),),
+    "api": ((DatasetKind.API_RESOURCE, 1.0),),
+    "topics": ((DatasetKind.TOPIC, 1.0),),
+    "files": ((DatasetKind.FILE, 1.0),),
 }
+
+
+def _templates(text: str) -> dict[str, tuple[_Template, ...]]:
+    """Parse ``tier:`` headers followed by indented rows of
+    ``name | kind | team | schema[.table_prefix] | dataset mix | entities`` (``-``: no
+    schema, ``*``: every entity)."""
+    tiers: dict[str, list[_Template]] = {}
+    tier = ""
+    for line in text.strip().splitlines():
+        if not line.startswith(" "):
+            tier = line.rstrip(":")
+            tiers[tier] = []
+            continue
+        name, kind, team, naming, mix, entities = (cell.strip() for cell in line.split("|"))
+        schema, _, prefix = naming.strip("-").partition(".")
+        chosen = tuple(ENTITY_FIELDS) if entities == "*" else tuple(entities.split())
+        tiers[tier].append(_Template(name, kind, team, schema, prefix, DATASET_MIXES[mix], chosen))
+    return {name: tuple(templates) for name, templates in tiers.items()}
+
+
+# Tiers refine layers: the warehouse layer has a staging tier and a mart tier. The first
+# system of each template gets the plain name ("crm"), later ones a number ("crm-2").
+TIER_TEMPLATES = _templates("""
+source:
+    crm | crm | Sales Ops | sales | tables+api | customer lead campaign
+    web-shop | webshop | E-commerce | shop | tables+api | order customer product event
+    erp | erp | Finance IT | erp | tables | product invoice supplier stock
+    billing | billing | Finance IT | billing | tables | invoice payment subscription customer
+    support-desk | helpdesk | Customer Care | support | api | ticket customer
+    hr | hr | People Tech | hr | tables | employee
+    pos | pos | Retail Tech | pos | tables | order payment product
+    mobile-app | app-backend | Digital | app | tables | event customer order
+middleware:
+    kafka | broker | Platform | - | topics | order customer event payment shipment product stock
+    esb | esb | Integration Team | queue | topics | order invoice customer product employee
+service:
+    order-service | service | Checkout | public | tables+api | order payment customer
+    shipping-service | service | Logistics | public | tables+api | shipment order
+    inventory-service | service | Logistics | public | tables+api | stock product
+    payment-service | service | Payments | public | tables+api | payment invoice
+    customer-service | service | Customer Platform | public | tables+api | customer lead event
+    pricing-service | service | Commerce | public | tables+api | product campaign
+    notification-service | service | Customer Platform | public | tables | customer event
+    loyalty-service | service | Commerce | public | tables | customer order campaign
+staging:
+    dwh-staging | warehouse | Data Engineering | staging.stg_ | tables | *
+    data-lake | data-lake | Data Engineering | raw | files | event order customer product ticket
+mart:
+    sales-mart | mart | Analytics | mart.fct_ | tables+views | order customer product
+    customer-mart | mart | Analytics | mart.dim_ | tables+views | customer ticket event lead
+    finance-mart | mart | Controlling | mart.fct_ | tables+views | invoice payment subscription
+    supply-chain-mart | mart | Analytics | mart.fct_ | tables | stock shipment supplier
+    people-mart | mart | People Analytics | mart.dim_ | tables | employee
+consumer:
+    dashboards | bi | Analytics | dashboard | views | order customer invoice product
+    marketing-automation | saas | Marketing Ops | v1 | api | customer lead campaign event
+    finance-reporting | bi | Finance Analytics | report | views | invoice payment subscription
+    customer-success | saas | Customer Care | v2 | api | customer ticket
+    ml-feature-store | ml-platform | Data Science | features | tables | customer event order
+    email-marketing | saas | Marketing Ops | v3 | api | customer campaign
+""")
 
 TIERS = tuple(TIER_TEMPLATES)
 TIER_LAYER = {
-    "source": "source", "middleware": "middleware", "service": "service",
-    "staging": "warehouse", "mart": "warehouse", "consumer": "consumer",
+    "source": "source",
+    "middleware": "middleware",
+    "service": "service",
+    "staging": "warehouse",
+    "mart": "warehouse",
+    "consumer": "consumer",
 }
 # Share of systems per tier; every tier gets at least one system.
 TIER_SHARE = {
-    "source": 0.20, "middleware": 0.08, "service": 0.30,
-    "staging": 0.10, "mart": 0.14, "consumer": 0.18,
+    "source": 0.20,
+    "middleware": 0.08,
+    "service": 0.30,
+    "staging": 0.10,
+    "mart": 0.14,
+    "consumer": 0.18,
 }
 # Relative field budget per system: staging copies a lot, BI tools hold little.
 TIER_WEIGHT = {
-    "source": 1.2, "middleware": 0.8, "service": 0.9,
-    "staging": 1.6, "mart": 1.0, "consumer": 0.6,
+    "source": 1.2,
+    "middleware": 0.8,
+    "service": 0.9,
+    "staging": 1.6,
+    "mart": 1.0,
+    "consumer": 0.6,
 }
 # Where a dataset of each tier draws its data from, in the forward direction.
 UPSTREAM_TIERS: dict[str, tuple[tuple[str, float], ...]] = {
@@ -398,19 +377,31 @@ UPSTREAM_TIERS: dict[str, tuple[tuple[str, float], ...]] = {
     "consumer": (("mart", 0.75), ("service", 0.15), ("staging", 0.1)),
 }
 CRITICALITY = {
-    "source": (0.5, 0.4, 0.1), "middleware": (0.8, 0.2, 0.0), "service": (0.5, 0.4, 0.1),
-    "staging": (0.3, 0.5, 0.2), "mart": (0.2, 0.5, 0.3), "consumer": (0.1, 0.4, 0.5),
+    "source": (0.5, 0.4, 0.1),
+    "middleware": (0.8, 0.2, 0.0),
+    "service": (0.5, 0.4, 0.1),
+    "staging": (0.3, 0.5, 0.2),
+    "mart": (0.2, 0.5, 0.3),
+    "consumer": (0.1, 0.4, 0.5),
 }
+# Names of the second, third, ... dataset of one entity in one system.
 SUFFIXES = (
-    "", "_history", "_archive", "_daily", "_audit", "_snapshot", "_eu", "_us", "_clean",
-    "_by_channel", "_weekly", "_by_region", "_latest", "_monthly", "_raw", "_ext", "_v2",
+    "",
+    *_words(
+        "_history _archive _daily _audit _snapshot _eu _us _clean _by_channel _weekly"
+        " _by_region _latest _monthly _raw _ext _v2"
+    ),
 )
 TOPIC_VARIANTS = ("events", "changes", "cdc", "snapshots", "retry", "dlq")
 
-FIRST_NAMES = ("anna", "ben", "chloe", "david", "elena", "farid", "greta", "hugo", "ines",
-               "jonas", "kim", "lena", "marco", "nora", "omar", "paula", "rui", "sofia")
-LAST_NAMES = ("alvarez", "becker", "chen", "dubois", "eriksen", "fischer", "garcia", "hansen",
-              "ivanova", "jensen", "kowalski", "larsen", "meyer", "novak", "okafor", "patel")
+FIRST_NAMES = _words(
+    "anna ben chloe david elena farid greta hugo ines jonas kim lena marco nora omar paula"
+    " rui sofia"
+)
+LAST_NAMES = _words(
+    "alvarez becker chen dubois eriksen fischer garcia hansen ivanova jensen kowalski larsen"
+    " meyer novak okafor patel"
+)
 
 ISSUE_TITLES = {
     Status.RED: (
@@ -600,7 +591,12 @@ class _Urns:
         self.by_entity.setdefault((tier, plan.ds_entity[d]), []).append(d)
 
     def draw(
-        self, plan: _Plan, rng: random.Random, tier: str, entity: str | None, avoid: int,
+        self,
+        plan: _Plan,
+        rng: random.Random,
+        tier: str,
+        entity: str | None,
+        avoid: int,
         taken: Sequence[int],
     ) -> int | None:
         pool = self.by_entity.get((tier, entity)) if entity else None
@@ -627,8 +623,13 @@ class _Partners:
         self.picks = 0
 
     def pick(
-        self, plan: _Plan, rng: random.Random, global_urns: _Urns, tier: str,
-        entity: str | None, taken: Sequence[int],
+        self,
+        plan: _Plan,
+        rng: random.Random,
+        global_urns: _Urns,
+        tier: str,
+        entity: str | None,
+        taken: Sequence[int],
     ) -> int | None:
         novelty = PARTNER_NOVELTY / (PARTNER_NOVELTY + self.picks)
         up = None
@@ -771,15 +772,14 @@ def _schema(plan: _Plan, d: int) -> tuple[_Column, ...]:
     rng = _rng(plan.salt, "dataset", d)
     size = plan.ds_size[d]
     specs: list[_FieldSpec] = [_FieldSpec("id", "int")]
-    for spec in ENTITY_FIELDS[plan.ds_entity[d]] + COMMON_FIELDS + EXTENDED_FIELDS:
+    for spec in ENTITY_FIELDS[plan.ds_entity[d]] + COMMON_FIELDS:
         if len(specs) >= size:
             break
-        # Personal columns are kept a little less often, which sets the estate's PII share.
         if rng.random() < (PII_INCLUSION if spec.pii else FIELD_INCLUSION):
             specs.append(spec)
-    columns = [_column(rng, spec) for spec in specs[:size]]
-    columns.extend(_column(rng, spec)._replace(generic=True) for spec in _fillers(
-        rng, size - len(columns)))
+    columns = [_column(rng, spec) for spec in specs]
+    for spec in _fillers(rng, size - len(columns)):
+        columns.append(_column(rng, spec)._replace(generic=True))
     return tuple(columns)
 
 
@@ -800,7 +800,10 @@ def _column(rng: random.Random, spec: _FieldSpec) -> _Column:
         # Non-personal fields are labelled unevenly, as in a real catalogue.
         draw = rng.random()
         level = (
-            Classification.INTERNAL if draw < 0.65 else None if draw < 0.9
+            Classification.INTERNAL
+            if draw < 0.65
+            else None
+            if draw < 0.9
             else Classification.PUBLIC
         )
     return _Column(spec.name, spec.type, spec.pii, level)
@@ -921,7 +924,7 @@ def synthetic_estate(fields: int, seed: int = 7) -> Iterator[SyntheticSource]:
     for system in plan.systems:
         key = f"synthetic://seed-{seed}/fields-{fields}/{system.key}"
         info = SourceInfo(
-            key=key, kind="synthetic", uri=key, content_hash=_content_hash(fields, seed, system)
+            key=key, kind=SYNTHETIC_KIND, uri=key, content_hash=_content_hash(fields, seed, system)
         )
         yield SyntheticSource(info, partial(_source_records, plan, system.index))
 
@@ -949,11 +952,11 @@ def _system_record(plan: _Plan, system: _SystemPlan, holds_pii: bool) -> System:
     rng = _rng(plan.salt, "system", system.index)
     owner = None if rng.random() < 0.15 else _person(rng)
     team = None if rng.random() < 0.05 else system.template.team
-    criticality = _weighted(rng, tuple(zip(("high", "medium", "low"), CRITICALITY[system.tier],
-                                           strict=True)))
+    criticality = _weighted(
+        rng, tuple(zip(("high", "medium", "low"), CRITICALITY[system.tier], strict=True))
+    )
     if holds_pii:
-        erasure = _weighted(rng, (("api", 0.35), ("manual", 0.35), ("none", 0.1),
-                                  ("unknown", 0.2)))
+        erasure = _weighted(rng, (("api", 0.35), ("manual", 0.35), ("none", 0.1), ("unknown", 0.2)))
     else:
         erasure = _weighted(rng, (("none", 0.7), ("unknown", 0.3)))
     return System(
@@ -1057,7 +1060,11 @@ _LEVEL_ORDER = (Classification.INTERNAL, Classification.CONFIDENTIAL, Classifica
 
 
 def _note_pair(
-    plan: _Plan, pair: _Pair, up: int, down: int, flows: list[_FieldFlow],
+    plan: _Plan,
+    pair: _Pair,
+    up: int,
+    down: int,
+    flows: list[_FieldFlow],
     up_schema: tuple[_Column, ...],
 ) -> None:
     levels = {column.name: column.classification for column in up_schema}
@@ -1103,10 +1110,16 @@ def _transport(rng: random.Random, up: _SystemPlan, down: _SystemPlan) -> str:
         return _weighted(rng, (("https", 0.7), ("http", 0.2), ("sftp", 0.1)))
     if up.tier in ("staging", "mart") and down.tier in ("staging", "mart"):
         return "shared database"
-    return _weighted(rng, (
-        ("https", 0.5), ("http", 0.08), ("sftp", 0.14), ("shared database", 0.16),
-        ("file drop", 0.12),
-    ))
+    return _weighted(
+        rng,
+        (
+            ("https", 0.5),
+            ("http", 0.08),
+            ("sftp", 0.14),
+            ("shared database", 0.16),
+            ("file drop", 0.12),
+        ),
+    )
 
 
 def _frequency(rng: random.Random, transport: str, topic: bool) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from graph.loader import load_source
 from graph.settings import Settings
 from ingest.records import Dataset, SourceInfo, System, contains, dataset_key
+from tests.conftest import free_port
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 RUN_TIMEOUT_S = 30
@@ -37,13 +37,6 @@ def point_at(monkeypatch: pytest.MonkeyPatch, settings: Settings, uri: str | Non
         monkeypatch.setenv("NEO4J_DATABASE", settings.database)
     else:
         monkeypatch.delenv("NEO4J_DATABASE", raising=False)
-
-
-def closed_port() -> int:
-    """A port nothing listens on: the OS hands it out, and the socket is closed again."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_app() -> AppTest:
@@ -103,7 +96,7 @@ def test_empty_graph_suggests_the_demo(
 def test_unreachable_server_shows_one_line_error(
     neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    closed = f"bolt://127.0.0.1:{closed_port()}"
+    closed = f"bolt://127.0.0.1:{free_port()}"
     point_at(monkeypatch, neo4j_settings, uri=closed)
     at = run_app()
     assert not at.exception

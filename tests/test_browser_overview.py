@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from playwright.sync_api import expect, sync_playwright
 from graph.loader import load_source
 from graph.settings import Settings
 from ingest.records import SourceInfo, System
+from tests.conftest import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Debian's Chromium, never a browser Playwright would download; flags keep it quiet and offline.
@@ -38,12 +38,6 @@ PAGE_TIMEOUT_MS = 30_000
 NO_CHROMIUM = f"{CHROMIUM} is missing: install Debian's chromium package to run browser tests"
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def app_environment(settings: Settings) -> dict[str, str]:

@@ -130,8 +130,12 @@ def test_output_does_not_depend_on_hash_randomisation() -> None:
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         result = subprocess.run(
-            [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
-            text=True, check=True,
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         digests.add(result.stdout.strip())
     assert len(digests) == 1
@@ -177,7 +181,8 @@ def test_node_keys_are_unique_across_sources(estate: list[Record]) -> None:
 def test_no_edge_references_a_missing_node(estate: list[Record]) -> None:
     nodes = nodes_of(estate)
     dangling = [
-        edge for edge in edges_of(estate)
+        edge
+        for edge in edges_of(estate)
         if (edge.start.kind, edge.start.key) not in nodes
         or (edge.end.kind, edge.end.key) not in nodes
     ]
@@ -204,8 +209,10 @@ def test_personal_fields_are_classified(estate: list[Record]) -> None:
 def test_personal_data_flows_only_into_personal_fields(estate: list[Record]) -> None:
     nodes = nodes_of(estate)
     leaks = [
-        edge for edge in edges_of(estate)
-        if edge.start.kind is NodeKind.FIELD and edge.flow_kind is FlowKind.VALUE
+        edge
+        for edge in edges_of(estate)
+        if edge.start.kind is NodeKind.FIELD
+        and edge.flow_kind is FlowKind.VALUE
         and nodes[(NodeKind.FIELD, edge.start.key)].pii_category
         and not nodes[(NodeKind.FIELD, edge.end.key)].pii_category
     ]
@@ -214,7 +221,8 @@ def test_personal_data_flows_only_into_personal_fields(estate: list[Record]) -> 
 
 def test_field_lineage_mostly_keeps_names(estate: list[Record]) -> None:
     flows = [
-        e for e in edges_of(estate)
+        e
+        for e in edges_of(estate)
         if e.start.kind is NodeKind.FIELD and e.flow_kind is FlowKind.VALUE
     ]
     same = sum(e.start.key.rsplit("#", 1)[1] == e.end.key.rsplit("#", 1)[1] for e in flows)
@@ -248,7 +256,8 @@ def test_system_count_scales_with_size() -> None:
 def test_upstream_datasets_fan_out_with_a_heavy_tail() -> None:
     edges = edges_of(all_records(synthetic_estate(40_000, seed=7)))
     fan_out = Counter(
-        e.start.key for e in edges
+        e.start.key
+        for e in edges
         if e.kind is EdgeKind.FLOWS_TO and e.start.kind is NodeKind.DATASET
     )
     counts = sorted(fan_out.values())
@@ -257,9 +266,7 @@ def test_upstream_datasets_fan_out_with_a_heavy_tail() -> None:
 
 
 def test_every_system_pair_with_flows_has_one_integration(estate: list[Record]) -> None:
-    pairs = {
-        (up, down) for up, downs in system_graph(edges_of(estate)).items() for down in downs
-    }
+    pairs = {(up, down) for up, downs in system_graph(edges_of(estate)).items() for down in downs}
     integrations = {r.key for r in estate if isinstance(r, Integration)}
     assert integrations == {f"int:{up}-->{down}" for up, down in pairs}
     wired = Counter(
@@ -289,17 +296,28 @@ def test_negative_size_is_rejected() -> None:
 
 
 def test_memory_stays_bounded_for_a_large_estate() -> None:
-    # A child process, so its peak RSS measures the generator alone: 200k fields are about
-    # 570k records, far more than the limit if they were all held at once.
+    # A fresh process, so its peak RSS measures the generator alone (VmHWM: unlike
+    # ru_maxrss on Linux, it is not inherited from the forking test process). 200k fields
+    # are about 570k records, several hundred MB if they were all held at once.
     script = (
-        "import resource, sys\n"
+        "import pathlib, resource, sys\n"
         "from ingest.synthetic import synthetic_estate\n"
         "n = sum(1 for s in synthetic_estate(200_000) for _ in s.records())\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "print(n, peak // (1024 * 1024) if sys.platform == 'darwin' else peak // 1024)\n"
+        "status = pathlib.Path('/proc/self/status')\n"
+        "if status.exists():\n"
+        "    line = next(l for l in status.read_text().splitlines() if l.startswith('VmHWM'))\n"
+        "    peak_kb = int(line.split()[1])\n"
+        "else:\n"
+        "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "    peak_kb = peak // 1024 if sys.platform == 'darwin' else peak\n"
+        "print(n, peak_kb // 1024)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
         timeout=120,
     )
     records, peak_mb = map(int, result.stdout.split())

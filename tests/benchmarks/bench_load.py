@@ -29,7 +29,7 @@ from pathlib import Path
 from neo4j import Driver
 
 from graph.connection import open_driver
-from graph.loader import MERGE_EDGES, MERGE_NODES, _edge_row, _node_row, load_source
+from graph.loader import load_source
 from graph.local_server import LocalServer
 from graph.schema import apply_migrations
 from graph.settings import Settings
@@ -61,7 +61,10 @@ class LoadResult:
 
 
 def clear(driver: Driver) -> None:
-    driver.execute_query("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS")
+    with driver.session() as session:  # CALL IN TRANSACTIONS needs an implicit transaction
+        session.run(
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS"
+        ).consume()
 
 
 def load_estate(settings: Settings, fields: int, seed: int) -> LoadResult:
@@ -101,8 +104,8 @@ def naive_load(settings: Settings, fields: int, seed: int, limit: int) -> dict:
         started = time.perf_counter()
         written = 0
         for record in records:
-            statement, row = _single_row(record)
-            driver.execute_query(statement, rows=[row], source="naive")
+            statement, params = _single_row(record)
+            driver.execute_query(statement, params, source="naive")
             written += 1
         seconds = time.perf_counter() - started
     return {
@@ -112,13 +115,37 @@ def naive_load(settings: Settings, fields: int, seed: int, limit: int) -> dict:
     }
 
 
+# The straightforward statements a script writes record by record: MERGE the node (or the
+# edge with its ends) and append the provenance, each in its own transaction.
+NAIVE_NODE = """
+MERGE (n:{label} {{key: $key}})
+SET n += $props, n.sources = coalesce(n.sources, []) + $source,
+    n.methods = coalesce(n.methods, []) + $method,
+    n.confidences = coalesce(n.confidences, []) + $confidence, n.confidence = $confidence
+"""
+NAIVE_EDGE = """
+MERGE (a:{start} {{key: $start}})
+MERGE (b:{end} {{key: $end}})
+MERGE (a)-[r:{type} {{key: $key}}]->(b)
+SET r += $props, r.sources = coalesce(r.sources, []) + $source,
+    r.methods = coalesce(r.methods, []) + $method,
+    r.confidences = coalesce(r.confidences, []) + $confidence, r.confidence = $confidence
+"""
+
+
 def _single_row(record: NodeRecord | Edge) -> tuple[str, dict]:
+    provenance = {
+        "method": record.provenance.method.value,
+        "confidence": record.provenance.confidence,
+    }
     if isinstance(record, NodeRecord):
-        return MERGE_NODES.format(label=record.KIND.value), _node_row(record)
-    statement = MERGE_EDGES.format(
+        params = {"key": record.key, "props": record.properties(), **provenance}
+        return NAIVE_NODE.format(label=record.KIND.value), params
+    statement = NAIVE_EDGE.format(
         type=record.kind.value, start=record.start.kind.value, end=record.end.kind.value
     )
-    return statement, _edge_row(record)
+    params = {"start": record.start.key, "end": record.end.key, "key": record.key}
+    return statement, params | {"props": record.properties(), **provenance}
 
 
 def _child(mode: str, settings: Settings, fields: int, seed: int) -> dict:
