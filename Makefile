@@ -44,7 +44,7 @@ run: install
 	$(BIN)/flowatlas demo --fields $(DEMO_FIELDS)
 	@echo "flowatlas is at http://127.0.0.1:$(PORT) (Ctrl-C stops the app; 'make neo4j-stop' stops Neo4j)"
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
-	  --server.headless true --browser.gatherUsageStats false
+	  --server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
 
 test: install browser
 	$(BIN)/ruff check .
@@ -55,7 +55,7 @@ lint: install
 	$(BIN)/ruff format --check . || true
 
 bench: install
-	$(BIN)/python -m tests.benchmarks.run_all
+	$(BIN)/python -m tests.benchmarks.bench_load
 
 neo4j-start: install
 	$(BIN)/flowatlas neo4j start

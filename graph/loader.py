@@ -7,7 +7,7 @@ best of them). Loading a source:
 1. skips when the stored ``Source`` node has the same content hash (unless forced);
 2. otherwise, in **one transaction**, retracts everything the source asserted before
    (facts asserted by another source too only lose this source from their lists),
-   then MERGEs the new records in batches and stores the ``Source`` node.
+   then writes the new records in batches and stores the ``Source`` node.
 
 A failure anywhere rolls the transaction back, so the graph stays as it was.
 """
@@ -25,6 +25,7 @@ from neo4j import Driver, ManagedTransaction
 from ingest.records import Edge, EdgeKind, NodeKind, NodeRecord, Record, SourceInfo
 
 DEFAULT_BATCH_SIZE = 5_000
+SUMMARY_PREFIX = "summary_"  # SourceInfo.summary entries are stored as summary_<name>
 
 # Labels and relationship types only ever come from the NodeKind / EdgeKind enums:
 # they are formatted into the statements below, values always travel as parameters.
@@ -112,11 +113,11 @@ UNSHARE_RELS = (
 
 UNSHARE_NODES = "MATCH (n) WHERE $source IN n.sources\n" + _DROP_PROVENANCE.format(v="n")
 
+# SET s = $props replaces every property, so nothing of an earlier load's report lingers.
 UPSERT_SOURCE = """
-MERGE (s:Source {key: $source})
-SET s.kind = $kind, s.uri = $uri, s.content_hash = $content_hash,
-    s.loaded_at = datetime($loaded_at), s.node_count = $node_count,
-    s.relationship_count = $relationship_count, s.counts = $counts
+MERGE (s:Source {key: $props.key})
+SET s = $props
+SET s.loaded_at = datetime($loaded_at)
 """
 
 DELETE_SOURCE = "MATCH (s:Source {key: $source}) DELETE s"
@@ -356,14 +357,14 @@ def _provenance_of(row: dict) -> dict:
 
 def _upsert_source(tx, source: SourceInfo, report: LoadReport) -> None:
     counts = [f"{kind}={n}" for kind, n in sorted((report.nodes + report.relationships).items())]
-    tx.run(
-        UPSERT_SOURCE,
-        source=source.key,
-        kind=source.kind,
-        uri=source.uri,
-        content_hash=source.content_hash,
-        loaded_at=datetime.now(UTC).isoformat(),
-        node_count=sum(report.nodes.values()),
-        relationship_count=sum(report.relationships.values()),
-        counts=counts,
-    ).consume()
+    props = {
+        "key": source.key,
+        "kind": source.kind,
+        "uri": source.uri,
+        "content_hash": source.content_hash,
+        "node_count": sum(report.nodes.values()),
+        "relationship_count": sum(report.relationships.values()),
+        "counts": counts,
+    }
+    props |= {f"{SUMMARY_PREFIX}{name}": value for name, value in source.summary.items()}
+    tx.run(UPSERT_SOURCE, props=props, loaded_at=datetime.now(UTC).isoformat()).consume()

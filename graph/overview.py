@@ -30,6 +30,7 @@ SOURCE_COLUMNS: tuple[str, ...] = (
     "age",
     "nodes",
     "relationships",
+    "report",
 )
 
 
@@ -81,10 +82,23 @@ def sources_frame(
             "age": human_age(now - source.loaded_at) if source.loaded_at else "unknown",
             "nodes": source.node_count,
             "relationships": source.relationship_count,
+            "report": report_line(source.summary),
         }
         for source in list_sources(driver, database)
     ]
     return pd.DataFrame(rows, columns=list(SOURCE_COLUMNS))
+
+
+def report_line(summary: dict) -> str:
+    """The ingester's reconciliation as one line: "70 rows read = 68 accepted + 2 rejected"."""
+    if "rows_read" not in summary:
+        return ""
+    line = (
+        f"{summary['rows_read']} rows read = {summary.get('rows_accepted', 0)} accepted"
+        f" + {summary.get('rows_rejected', 0)} rejected"
+    )
+    warnings = summary.get("warnings") or []
+    return line + (f"; {len(warnings)} warnings" if warnings else "")
 
 
 def human_age(elapsed: timedelta) -> str:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from neo4j import Driver
+
+from graph.loader import SUMMARY_PREFIX
 
 LIST_SOURCES = """
 MATCH (s:Source) WHERE $kind IS NULL OR s.kind = $kind
 RETURN s.key AS key, s.kind AS kind, s.uri AS uri, s.content_hash AS content_hash,
        s.loaded_at AS loaded_at, s.node_count AS node_count,
-       s.relationship_count AS relationship_count, s.counts AS counts
+       s.relationship_count AS relationship_count, s.counts AS counts,
+       properties(s) AS props
 ORDER BY s.kind, s.key
 """
 
@@ -26,6 +30,7 @@ class SourceSummary:
     node_count: int
     relationship_count: int
     counts: tuple[str, ...]
+    summary: dict[str, Any]  # the ingester's reconciliation report, if it gave one
 
 
 def list_sources(
@@ -42,6 +47,11 @@ def list_sources(
             node_count=r["node_count"] or 0,
             relationship_count=r["relationship_count"] or 0,
             counts=tuple(r["counts"] or ()),
+            summary={
+                name.removeprefix(SUMMARY_PREFIX): value
+                for name, value in r["props"].items()
+                if name.startswith(SUMMARY_PREFIX)
+            },
         )
         for r in records
     ]

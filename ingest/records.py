@@ -151,6 +151,9 @@ class System(NodeRecord):
     criticality: str | None = None
     holds_personal_data: bool | None = None
     erasure_method: str | None = None  # api / manual / none / unknown
+    erasure_endpoint: str | None = None
+    retention: str | None = None
+    aliases: tuple[str, ...] | None = None
     layer: str | None = None
 
 
@@ -195,6 +198,11 @@ class Integration(NodeRecord):
     owner: str | None = None
     status: Status | None = None
     classification: Classification | None = None
+    auth_method: str | None = None
+    sla: str | None = None
+    monitoring: str | None = None
+    last_reviewed: str | None = None  # ISO date
+    known_issues: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +212,8 @@ class Issue(NodeRecord):
     impact: int | None = None  # 1..5
     frequency: int | None = None  # 1..5
     status: str | None = None
+    category: str | None = None  # "known_issue", or the data-quality rule that found it
+    evidence: str | None = None  # where it was found: file, sheet, row, column
 
     def __post_init__(self) -> None:
         for name in ("impact", "frequency"):
@@ -229,6 +239,7 @@ class Edge:
     key: str = ""
     flow_kind: FlowKind | None = None
     transform: str | None = None
+    via: str | None = None  # the key of the Integration that carries this flow, if known
     provenance: Provenance = field(default=DECLARED, kw_only=True)
 
     def __post_init__(self) -> None:
@@ -241,7 +252,8 @@ class Edge:
                 object.__setattr__(self, "key", FlowKind(self.flow_kind).value)
 
     def properties(self) -> dict[str, Scalar | list[Scalar]]:
-        return {"flow_kind": _plain(self.flow_kind), "transform": self.transform}
+        values = {"flow_kind": _plain(self.flow_kind), "transform": self.transform, "via": self.via}
+        return {name: value for name, value in values.items() if value is not None}
 
 
 Record = NodeRecord | Edge
@@ -263,6 +275,7 @@ def flows_to(
     *,
     flow_kind: FlowKind = FlowKind.VALUE,
     transform: str | None = None,
+    via: str | None = None,
     provenance: Provenance = DECLARED,
 ) -> Edge:
     return Edge(
@@ -272,6 +285,7 @@ def flows_to(
         key=flow_kind.value,
         flow_kind=flow_kind,
         transform=transform,
+        via=via,
         provenance=provenance,
     )
 
@@ -286,6 +300,8 @@ _CONTAINMENT = {
 def _plain(value: Any) -> Any:
     if isinstance(value, StrEnum):
         return value.value
+    if isinstance(value, tuple):
+        return list(value)
     return value
 
 
@@ -298,3 +314,6 @@ class SourceInfo:
     kind: str
     uri: str
     content_hash: str
+    # The ingester's reconciliation report (rows read / accepted / rejected, warnings...),
+    # stored on the Source node; values are scalars or lists of scalars.
+    summary: dict[str, Scalar | list[Scalar]] = field(default_factory=dict, compare=False)

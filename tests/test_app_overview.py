@@ -12,7 +12,17 @@ from streamlit.testing.v1 import AppTest
 
 from graph.loader import load_source
 from graph.settings import Settings
-from ingest.records import Dataset, SourceInfo, System, contains, dataset_key
+from ingest.records import (
+    Dataset,
+    Integration,
+    SourceInfo,
+    Status,
+    System,
+    contains,
+    dataset_key,
+    flows_to,
+    ref,
+)
 from tests.conftest import free_port
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -103,3 +113,34 @@ def test_unreachable_server_shows_one_line_error(
     assert len(at.error) == 1
     assert closed in at.error[0].value
     assert not at.metric
+
+
+def load_three_integrations(graph: Driver) -> None:
+    crm, shop = System("crm", name="CRM"), System("shop", name="Shop")
+    records = [crm, shop]
+    for key, status in (("int:a", Status.RED), ("int:b", Status.GREEN), ("int:c", Status.GREEN)):
+        flow = Integration(key, name=key, status=status, owner="ops")
+        records += [flow, flows_to(ref(crm), ref(flow)), flows_to(ref(flow), ref(shop))]
+    load_source(graph, SourceInfo("inventory:x", "inventory", "x", "h"), records)
+
+
+def test_board_counts_traffic_lights(
+    graph: Driver, neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_three_integrations(graph)
+    point_at(monkeypatch, neo4j_settings)
+    values = metric_values(run_app())
+    assert (values["Green"], values["Yellow"], values["Red"]) == ("2", "0", "1")
+
+
+def test_board_filter_is_read_from_the_url(
+    graph: Driver, neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_three_integrations(graph)
+    point_at(monkeypatch, neo4j_settings)
+    at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT_S)
+    at.query_params["status"] = "red"
+    at.run()
+    assert not at.exception
+    assert metric_values(at)["Green"] == "0"
+    assert list(at.dataframe[0].value["key"]) == ["int:a"]

@@ -111,6 +111,19 @@ def test_merge_alone_without_retraction_leaves_graph_identical(graph: Driver) ->
     assert graph_stats(graph) == before
 
 
+def test_records_repeated_within_one_load_make_one_fact_each(graph: Driver) -> None:
+    load_source(graph, CRM, crm_records() + crm_records(), batch_size=3)
+    assert graph_stats(graph).relationships == {"HAS_DATASET": 1, "HAS_FIELD": 2}
+    assert node(graph, "crm")["sources"] == [CRM.key]
+
+
+def test_node_only_mentioned_by_an_edge_leaves_with_that_source(graph: Driver) -> None:
+    load_source(graph, ETL, etl_records())
+    assert node(graph, "crm:sales.customers#email")["sources"] == [ETL.key]
+    forget_source(graph, ETL.key)
+    assert node(graph, "crm:sales.customers#email") is None
+
+
 def test_changed_source_replaces_its_facts(graph: Driver) -> None:
     load_source(graph, CRM, crm_records())
     changed = SourceInfo(CRM.key, CRM.kind, CRM.uri, content_hash="h2")

@@ -8,7 +8,14 @@ import pytest
 from neo4j import Driver
 
 from graph.loader import load_source
-from graph.overview import NODE_LABELS, SOURCE_COLUMNS, human_age, overview, sources_frame
+from graph.overview import (
+    NODE_LABELS,
+    SOURCE_COLUMNS,
+    human_age,
+    overview,
+    report_line,
+    sources_frame,
+)
 from ingest.records import (
     Dataset,
     Field,
@@ -123,3 +130,12 @@ def test_sources_frame_of_empty_graph_keeps_its_columns(graph: Driver) -> None:
 )
 def test_human_age_is_coarse(elapsed: timedelta, expected: str) -> None:
     assert human_age(elapsed) == expected
+
+
+def test_report_line_reconciles_rows() -> None:
+    summary = {"rows_read": 70, "rows_accepted": 68, "rows_rejected": 2, "warnings": ["cp1252"]}
+    assert report_line(summary) == "70 rows read = 68 accepted + 2 rejected; 1 warnings"
+
+
+def test_report_line_is_empty_without_a_report() -> None:
+    assert report_line({}) == ""

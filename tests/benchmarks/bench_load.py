@@ -45,7 +45,7 @@ from tests.benchmarks.common import (
 )
 
 SIZES = (100_000, 1_000_000)
-NAIVE_RECORDS = 20_000
+NAIVE_RECORDS = 5_000
 
 
 @dataclass
