@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +23,9 @@ from graph.schema import apply_migrations
 from graph.settings import Settings, load_settings
 from graph.sources import list_sources
 from graph.stats import graph_stats
+from ingest.backstage import read_catalog
 from ingest.jsonl import read_jsonl
+from ingest.records import Record, SourceInfo
 from ingest.synthetic import SYNTHETIC_KIND, synthetic_estate
 
 app = typer.Typer(
@@ -177,35 +180,94 @@ def forget(
 # -- ingest ----------------------------------------------------------------------------
 
 
+@dataclass
+class _Parsed:
+    """What any ingester hands the CLI: one source, its records, and what it had to say."""
+
+    source: SourceInfo
+    records: list[Record]
+    rejections: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _report_and_load(
+    driver: Driver, settings: Settings, parsed: _Parsed, *, strict: bool, force: bool
+) -> bool:
+    """Print every rejection and warning and the reconciliation; load unless --strict
+    forbids it. Returns False when the source was refused."""
+    for rejection in parsed.rejections:
+        err.print(f"[yellow]rejected[/yellow] {rejection}", highlight=False)
+    for warning in parsed.warnings:
+        err.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
+    summary = parsed.source.summary
+    if "read" in summary:
+        out.print(
+            f"{parsed.source.uri}: {summary['read']} {summary.get('unit', 'records')} read = "
+            f"{summary['accepted']} accepted + {summary['rejected']} rejected"
+        )
+    if strict and parsed.rejections:
+        err.print(f"[red]--strict:[/red] {parsed.source.uri} not loaded")
+        return False
+    with _progress() as progress:
+        task = progress.add_task(f"loading {parsed.source.uri}", total=len(parsed.records))
+        report = load_source(
+            driver,
+            parsed.source,
+            parsed.records,
+            database=settings.database,
+            force=force,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+    _print_report(report)
+    return True
+
+
+def _load_all(parsed_sources: list[_Parsed], *, strict: bool, force: bool) -> None:
+    with _connected() as (driver, settings):
+        apply_migrations(driver, settings.database)
+        refused = [
+            p
+            for p in parsed_sources
+            if not _report_and_load(driver, settings, p, strict=strict, force=force)
+        ]
+    if refused:
+        raise typer.Exit(1)
+
+
+StrictOption = Annotated[
+    bool, typer.Option(help="Load nothing of a source with a rejected entry, and exit 1.")
+]
+ForceOption = Annotated[bool, typer.Option(help="Reload even when a source is unchanged.")]
+
+
 @ingest_app.command("records")
 def ingest_records(
     paths: Annotated[list[Path], typer.Argument(help="JSON Lines files of records.", exists=True)],
-    strict: Annotated[
-        bool, typer.Option(help="Fail, loading nothing of a file, if any line is rejected.")
-    ] = False,
-    force: Annotated[bool, typer.Option(help="Reload even when a file is unchanged.")] = False,
+    strict: StrictOption = False,
+    force: ForceOption = False,
 ) -> None:
-    """Load JSON Lines record files (one source each; see docs/model.md for the format)."""
-    failed = False
-    with _connected() as (driver, settings):
-        for path in paths:
-            parsed = read_jsonl(path)
-            for rejection in parsed.rejections:
-                err.print(f"[yellow]rejected[/yellow] {rejection}", highlight=False)
-            out.print(
-                f"{path}: {parsed.lines_read} lines read = {parsed.accepted} accepted "
-                f"+ {len(parsed.rejections)} rejected"
-            )
-            if strict and parsed.rejections:
-                failed = True
-                err.print(f"[red]--strict:[/red] {path} not loaded")
-                continue
-            report = load_source(
-                driver, parsed.source, parsed.records, database=settings.database, force=force
-            )
-            _print_report(report)
-    if failed:
-        raise typer.Exit(1)
+    """Load JSON Lines record files, one source each (format: docs/model.md)."""
+    parsed = []
+    for path in paths:
+        result = read_jsonl(path)
+        rejections = [str(r) for r in result.rejections]
+        parsed.append(_Parsed(result.source, result.records, rejections))
+    _load_all(parsed, strict=strict, force=force)
+
+
+@ingest_app.command("backstage")
+def ingest_backstage(
+    paths: Annotated[
+        list[Path], typer.Argument(help="catalog-info.yaml files or folders.", exists=True)
+    ],
+    strict: StrictOption = False,
+    force: ForceOption = False,
+) -> None:
+    """Load a Backstage catalog (components, resources, APIs, groups) as one source."""
+    result = read_catalog(paths)
+    rejections = [str(r) for r in result.rejections]
+    parsed = _Parsed(result.source, result.records, rejections, [str(w) for w in result.warnings])
+    _load_all([parsed], strict=strict, force=force)
 
 
 # -- demo ------------------------------------------------------------------------------

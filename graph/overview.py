@@ -91,14 +91,14 @@ def sources_frame(
 
 def report_line(summary: dict) -> str:
     """The ingester's reconciliation as one line: "70 rows read = 68 accepted + 2 rejected"."""
-    if "rows_read" not in summary:
+    if "read" not in summary:
         return ""
     line = (
-        f"{summary['rows_read']} rows read = {summary.get('rows_accepted', 0)} accepted"
-        f" + {summary.get('rows_rejected', 0)} rejected"
+        f"{summary['read']} {summary.get('unit', 'records')} read = "
+        f"{summary.get('accepted', 0)} accepted + {summary.get('rejected', 0)} rejected"
     )
-    warnings = summary.get("warnings") or []
-    return line + (f"; {len(warnings)} warnings" if warnings else "")
+    warnings = summary.get("warnings") or 0
+    return line + (f"; {warnings} warnings" if warnings else "")
 
 
 def human_age(elapsed: timedelta) -> str:

@@ -206,11 +206,12 @@ def read_catalog(paths: list[Path]) -> CatalogResult:
 
 def _summary(result: CatalogResult, files: int) -> dict[str, Scalar | list[Scalar]]:
     return {
-        "files": files,
-        "documents_read": result.documents_read,
+        "unit": "documents",
+        "read": result.documents_read,
         "accepted": result.accepted,
         "rejected": result.rejected,
         "warnings": len(result.warnings),
+        "files": files,
     }
 
 

@@ -152,7 +152,7 @@ def read_inventory(
     return InventoryResult(
         source=source,
         records=graph.records(),
-        rejections=run.rejections,
+        rejections=sorted(run.rejections, key=lambda r: (r.file, r.sheet or "", r.row)),
         findings=graph.findings(),
         report=run.report(files.tables.values()),
     )

@@ -73,6 +73,15 @@ def integration_key(identifier: str) -> str:
     return f"int:{system_key(identifier)}"
 
 
+def keyable(name: str) -> bool:
+    """Whether ``name`` has a letter or digit that ``system_key`` keeps."""
+    try:
+        system_key(name)
+    except ValueError:
+        return False
+    return True
+
+
 def issue_key(row: IssueRow) -> str:
     if row.id:
         return f"issue:{system_key(row.id)}"
@@ -90,11 +99,11 @@ def read_alias_file(path: Path, warnings: list[str]) -> list[AliasEntry]:
         raise InventoryError(f"{path}: expected a mapping of alias: canonical system name")
     entries: list[AliasEntry] = []
     for alias, canonical in data.items():
-        pair = (as_text(alias), as_text(canonical))
-        if not all(pair) or not all(any(c.isalnum() for c in name or "") for name in pair):
+        pair = (as_text(alias) or "", as_text(canonical) or "")
+        if not all(keyable(name) for name in pair):
             warnings.append(f"{path}: entry {alias!r}: {canonical!r} is not two names; ignored")
             continue
-        entries.append((pair[0] or "", pair[1] or "", str(path)))
+        entries.append((*pair, str(path)))
     return entries
 
 
@@ -271,7 +280,7 @@ class InventoryGraph:
 
     def _where(self, where: str) -> NodeRef | FieldRef | None:
         """Integration ids first, then systems (by name or alias), then field references."""
-        if any(c.isalnum() for c in where):
+        if keyable(where):
             if (key := integration_key(where)) in self._integrations:
                 return NodeRef(NodeKind.INTEGRATION, key)
             if self.names.known(key := self.names.resolve(where)):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
@@ -80,6 +80,15 @@ def read_jsonl(path: Path) -> ParsedFile:
             parsed.records.append(parse_line(line))
         except ValueError as error:
             parsed.rejections.append(Rejection(str(path), number, str(error)))
+    parsed.source = replace(
+        parsed.source,
+        summary={
+            "unit": "lines",
+            "read": parsed.lines_read,
+            "accepted": parsed.accepted,
+            "rejected": len(parsed.rejections),
+        },
+    )
     return parsed
 
 

@@ -314,6 +314,6 @@ class SourceInfo:
     kind: str
     uri: str
     content_hash: str
-    # The ingester's reconciliation report (rows read / accepted / rejected, warnings...),
-    # stored on the Source node; values are scalars or lists of scalars.
+    # The ingester's reconciliation report, stored on the Source node: by convention
+    # "unit" (rows, lines, documents), "read" = "accepted" + "rejected", "warnings" (a count).
     summary: dict[str, Scalar | list[Scalar]] = field(default_factory=dict, compare=False)

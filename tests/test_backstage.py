@@ -404,7 +404,7 @@ def test_warnings_do_not_reject(broken: CatalogResult) -> None:
 def test_documents_read_are_accepted_plus_rejected(paths: list[Path]) -> None:
     result = read_catalog(paths)
     assert result.documents_read == result.accepted + result.rejected
-    assert result.source.summary["documents_read"] == result.documents_read
+    assert result.source.summary["read"] == result.documents_read
 
 
 def test_counts_of_the_broken_file(broken: CatalogResult) -> None:

@@ -194,3 +194,13 @@ def test_help_reads_without_a_server(command: list[str], tmp_path: Path) -> None
     result = flowatlas(*command, settings=None, tmp_path=tmp_path)
     assert result.returncode == 0
     assert "Usage" in result.stdout
+
+
+def test_ingest_backstage_loads_the_catalog_and_reconciles(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    catalog = str(FIXTURES / "backstage" / "acme")
+    result = flowatlas("ingest", "backstage", catalog, settings=neo4j_settings, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "documents read = " in result.stdout
+    assert graph_stats(graph).nodes["Integration"] > 0

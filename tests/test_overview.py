@@ -133,7 +133,7 @@ def test_human_age_is_coarse(elapsed: timedelta, expected: str) -> None:
 
 
 def test_report_line_reconciles_rows() -> None:
-    summary = {"rows_read": 70, "rows_accepted": 68, "rows_rejected": 2, "warnings": ["cp1252"]}
+    summary = {"unit": "rows", "read": 70, "accepted": 68, "rejected": 2, "warnings": 1}
     assert report_line(summary) == "70 rows read = 68 accepted + 2 rejected; 1 warnings"
 
 
