@@ -15,6 +15,7 @@ COPY pyproject.toml README.md app.py cli.py ./
 COPY ingest/ ingest/
 COPY graph/ graph/
 COPY pages/ pages/
+COPY examples/ examples/
 
 RUN pip install . && rm -rf build ./*.egg-info
 

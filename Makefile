@@ -6,7 +6,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PORT   ?= 8501
-DEMO_FIELDS ?= 1000
 
 .PHONY: help run test lint bench install browser neo4j-start neo4j-stop neo4j-status clean
 
@@ -41,7 +40,7 @@ browser:
 run: install
 	$(BIN)/flowatlas neo4j start
 	$(BIN)/flowatlas init
-	$(BIN)/flowatlas demo --fields $(DEMO_FIELDS)
+	$(BIN)/flowatlas demo
 	@echo "flowatlas is at http://127.0.0.1:$(PORT) (Ctrl-C stops the app; 'make neo4j-stop' stops Neo4j)"
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
 	  --server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
@@ -56,6 +55,7 @@ lint: install
 
 bench: install
 	$(BIN)/python -m tests.benchmarks.bench_load
+	$(BIN)/python -m tests.benchmarks.bench_inventory
 
 neo4j-start: install
 	$(BIN)/flowatlas neo4j start

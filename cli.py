@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from graph.settings import Settings, load_settings
 from graph.sources import list_sources
 from graph.stats import graph_stats
 from ingest.backstage import read_catalog
+from ingest.inventory import read_inventory
 from ingest.jsonl import read_jsonl
 from ingest.records import Record, SourceInfo
 from ingest.synthetic import SYNTHETIC_KIND, synthetic_estate
@@ -270,30 +272,81 @@ def ingest_backstage(
     _load_all([parsed], strict=strict, force=force)
 
 
+@ingest_app.command("inventory")
+def ingest_inventory(
+    path: Annotated[
+        Path,
+        typer.Argument(help="A folder of CSV files, an XLSX workbook or a YAML file.", exists=True),
+    ],
+    aliases: Annotated[
+        Path | None,
+        typer.Option(help="YAML {alias: canonical system name} confirming merges.", exists=True),
+    ] = None,
+    stale_after: Annotated[
+        int, typer.Option(min=1, help="Days after which a review is stale.")
+    ] = 365,
+    strict: StrictOption = False,
+    force: ForceOption = False,
+) -> None:
+    """Load an integration inventory (docs/inventory.md): systems, integrations, known issues,
+    field mappings, and the data-quality findings about them."""
+    _load_all([_parse_inventory(path, aliases, stale_after)], strict=strict, force=force)
+
+
+def _parse_inventory(path: Path, aliases: Path | None = None, stale_after: int = 365) -> _Parsed:
+    result = read_inventory(path, aliases=aliases, stale_after_days=stale_after)
+    for line in result.report.lines():
+        out.print(f"  {line}", highlight=False)
+    rules = Counter(finding.rule.value for finding in result.findings)
+    if rules:
+        listed = ", ".join(f"{rule} {count}" for rule, count in sorted(rules.items()))
+        out.print(f"  {len(result.findings)} findings: {listed}", highlight=False)
+    return _Parsed(result.source, result.records, [str(r) for r in result.rejections])
+
+
 # -- demo ------------------------------------------------------------------------------
+
+
+DEMO_INVENTORY = Path(__file__).resolve().parent / "examples" / "demo" / "inventory"
 
 
 @app.command("demo")
 def demo(
     synthetic: Annotated[
         bool,
-        typer.Option("--synthetic", help="Generate a synthetic estate (the demo estate for now)."),
-    ] = True,
-    fields: Annotated[int, typer.Option(min=1, help="Number of fields in the estate.")] = 1_000,
+        typer.Option(
+            "--synthetic",
+            help="Generate a synthetic estate of any size instead of the demo company.",
+        ),
+    ] = False,
+    fields: Annotated[int, typer.Option(min=1, help="Fields in the synthetic estate.")] = 1_000,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same estate.")] = 7,
-    force: Annotated[bool, typer.Option(help="Reload sources even when unchanged.")] = False,
+    force: ForceOption = False,
 ) -> None:
-    """Load a demo estate: a deterministic synthetic company of systems, datasets and flows."""
+    """Load a demo estate: the Northwind Outfitters company (examples/demo), or with
+    --synthetic a deterministic generated one. Either replaces the other."""
+    if not synthetic:
+        _load_all([_parse_inventory(DEMO_INVENTORY)], strict=True, force=force)
+        with _connected() as (driver, settings):
+            stale = _forget_demo_sources(driver, settings, keep=set(), kind=SYNTHETIC_KIND)
+        if stale:
+            out.print(f"removed the {stale} sources of the synthetic estate")
+        return
     with _connected() as (driver, settings):
         apply_migrations(driver, settings.database)
         loaded, skipped, elements, seconds = _load_synthetic(driver, settings, fields, seed, force)
-        stale = _forget_other_synthetic(driver, settings, loaded)
+        stale = _forget_demo_sources(driver, settings, loaded, kind=SYNTHETIC_KIND)
+        stale += _forget_demo_sources(driver, settings, set(), key=_demo_inventory_key())
     rate = f", {elements / seconds:,.0f} elements/s" if seconds > 0 and elements else ""
     out.print(
-        f"demo estate ({fields:,} fields, seed {seed}): "
+        f"synthetic estate ({fields:,} fields, seed {seed}): "
         f"{len(loaded) - skipped} sources loaded, {skipped} unchanged, {stale} stale removed; "
         f"{elements:,} elements in {seconds:.1f} s{rate}"
     )
+
+
+def _demo_inventory_key() -> str:
+    return f"inventory:{DEMO_INVENTORY.as_posix()}"
 
 
 def _load_synthetic(
@@ -317,15 +370,22 @@ def _load_synthetic(
     return loaded, skipped, elements, seconds
 
 
-def _forget_other_synthetic(driver: Driver, settings: Settings, keep: set[str]) -> int:
-    """A new size or seed replaces the previous synthetic estate instead of mixing with it."""
+def _forget_demo_sources(
+    driver: Driver,
+    settings: Settings,
+    keep: set[str],
+    *,
+    kind: str | None = None,
+    key: str | None = None,
+) -> int:
+    """One demo estate replaces the other (and a new size or seed the previous one)."""
     stale = [
         s.key
-        for s in list_sources(driver, settings.database, kind=SYNTHETIC_KIND)
-        if s.key not in keep
+        for s in list_sources(driver, settings.database, kind=kind)
+        if s.key not in keep and (key is None or s.key == key)
     ]
-    for key in stale:
-        forget_source(driver, key, database=settings.database)
+    for source_key in stale:
+        forget_source(driver, source_key, database=settings.database)
     return len(stale)
 
 

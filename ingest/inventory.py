@@ -10,8 +10,9 @@ and an optional aliases file). Names that merely look alike are never merged: th
 ``probable_duplicate_system`` findings that suggest the alias. Findings (see
 ``ingest/inventory_findings.py``) are returned and also emitted as ``Issue`` records.
 
-Reading, validating and record building live in ``inventory_files``, ``inventory_rows``
-and ``inventory_graph``; this module holds the pipeline and its result types.
+Reading, validating, naming systems and building records live in ``inventory_files``,
+``inventory_rows``, ``inventory_names`` and ``inventory_graph``; this module holds the
+pipeline and its result types.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ from ingest.inventory_files import (
     read_files,
 )
 from ingest.inventory_findings import Finding
-from ingest.inventory_graph import Accepted, InventoryGraph, read_alias_file
+from ingest.inventory_graph import InventoryGraph
+from ingest.inventory_names import Accepted, read_alias_file
 from ingest.inventory_rows import ROW_MODELS, row_problems
-from ingest.records import Record, SourceInfo
+from ingest.records import Record, Scalar, SourceInfo
 
 __all__ = [
     "InventoryError",
@@ -141,6 +143,8 @@ def read_inventory(
     alias_pairs = read_alias_file(aliases, run.warnings) if aliases else []
     graph = InventoryGraph(run.reject, run.warnings, today, stale_after_days)
     graph.build(accepted, alias_pairs)
+    report = run.report(files.tables.values())
+    findings = graph.findings()
     options = f"{FORMAT_VERSION};today={today.isoformat()};stale_after_days={stale_after_days}"
     hashed = files.files + ([aliases] if aliases else [])
     source = SourceInfo(
@@ -148,14 +152,32 @@ def read_inventory(
         kind=SOURCE_KIND,
         uri=str(path),
         content_hash=_content_hash(hashed, options),
+        # The reconciliation travels with the source, so the loaded graph can show it too.
+        summary=_summary(report, len(files.files), len(findings)),
     )
     return InventoryResult(
         source=source,
         records=graph.records(),
         rejections=sorted(run.rejections, key=lambda r: (r.file, r.sheet or "", r.row)),
-        findings=graph.findings(),
-        report=run.report(files.tables.values()),
+        findings=findings,
+        report=report,
     )
+
+
+def _summary(
+    report: ReconciliationReport, files: int, findings: int
+) -> dict[str, Scalar | list[Scalar]]:
+    return {
+        "sheets": [str(sheet) for sheet in report.sheets],  # per sheet: read = accepted + rejected
+        "unit": "rows",
+        "read": report.rows_read,
+        "accepted": report.accepted,
+        "rejected": report.rejected,
+        "warnings": len(report.warnings),
+        "errors": len(report.errors),
+        "findings": findings,
+        "files": files,
+    }
 
 
 class _Run:

@@ -18,8 +18,20 @@ from rapidfuzz import fuzz
 
 from ingest.inventory_files import Location
 from ingest.inventory_rows import IntegrationRow
-from ingest.records import Edge, EdgeKind, Issue, NodeKind, NodeRef, Record, Status, ref
+from ingest.records import (
+    Edge,
+    EdgeKind,
+    Issue,
+    Method,
+    NodeKind,
+    NodeRef,
+    Provenance,
+    Record,
+    Status,
+    ref,
+)
 
+FOUND_BY_RULE = Provenance(Method.INFERRED, 1.0)
 DUPLICATE_THRESHOLD = 90  # rapidfuzz score (0-100) from which two names look like one system
 
 
@@ -48,14 +60,20 @@ class Finding:
         return f"finding:{self.rule.value}:{self.target}{suffix}"
 
     def records(self) -> list[Record]:
+        # A finding is derived by a rule from declared rows, so it is inferred, not declared.
         issue = Issue(
             self.key,
             title=self.message,
             status="open",
             category=self.rule.value,
             evidence=self.evidence,
+            provenance=FOUND_BY_RULE,
         )
-        return [issue, *(Edge(EdgeKind.AFFECTS, ref(issue), node) for node in self.affects)]
+        edges = (
+            Edge(EdgeKind.AFFECTS, ref(issue), node, provenance=FOUND_BY_RULE)
+            for node in self.affects
+        )
+        return [issue, *edges]
 
 
 def integration_findings(

@@ -12,22 +12,19 @@ the issues sheet (category ``known_issue``) and for findings, all ``DECLARED``.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from ingest.inventory_files import InventoryError, Location, load_safe_yaml
+from ingest.inventory_files import Location
 from ingest.inventory_findings import (
     Finding,
-    SystemName,
     integration_findings,
     probable_duplicates,
     unknown_field,
     unknown_system,
 )
+from ingest.inventory_names import Accepted, AliasEntry, SystemNames, keyable
 from ingest.inventory_rows import (
     Direction,
     FieldMappingRow,
@@ -35,7 +32,6 @@ from ingest.inventory_rows import (
     IntegrationRow,
     IssueRow,
     SystemRow,
-    as_text,
     parse_field_ref,
 )
 from ingest.records import (
@@ -57,29 +53,12 @@ from ingest.records import (
     system_key,
 )
 
-RowT = TypeVar("RowT")
 Reject = Callable[[Location, str], None]
-AliasEntry = tuple[str, str, str]  # alias, canonical name, where it was declared
-
-
-@dataclass(frozen=True)
-class Accepted(Generic[RowT]):
-    row: RowT
-    location: Location
 
 
 def integration_key(identifier: str) -> str:
     """``"int:"`` + the id normalised like a system name: ``"INT 7"`` and ``"int-7"`` are one."""
     return f"int:{system_key(identifier)}"
-
-
-def keyable(name: str) -> bool:
-    """Whether ``name`` has a letter or digit that ``system_key`` keeps."""
-    try:
-        system_key(name)
-    except ValueError:
-        return False
-    return True
 
 
 def issue_key(row: IssueRow) -> str:
@@ -88,87 +67,6 @@ def issue_key(row: IssueRow) -> str:
     # No id: the issue is what it says about where, which stays put when rows move.
     text = f"{row.where.strip().lower()}\n{row.title.strip().lower()}"
     return f"issue:{hashlib.sha256(text.encode()).hexdigest()[:12]}"
-
-
-def read_alias_file(path: Path, warnings: list[str]) -> list[AliasEntry]:
-    """``{alias: canonical name}``; entries that are not two names are reported and skipped."""
-    data = load_safe_yaml(path)
-    if data is None:
-        return []
-    if not isinstance(data, dict):
-        raise InventoryError(f"{path}: expected a mapping of alias: canonical system name")
-    entries: list[AliasEntry] = []
-    for alias, canonical in data.items():
-        pair = (as_text(alias) or "", as_text(canonical) or "")
-        if not all(keyable(name) for name in pair):
-            warnings.append(f"{path}: entry {alias!r}: {canonical!r} is not two names; ignored")
-            continue
-        entries.append((*pair, str(path)))
-    return entries
-
-
-class SystemNames:
-    """The systems of the inventory: those with a systems row (``defined``), those only
-    mentioned elsewhere, and the aliases that lead from other names to them."""
-
-    def __init__(self, warnings: list[str]) -> None:
-        self.defined: dict[str, Accepted[SystemRow]] = {}
-        self.mentioned: dict[str, tuple[str, Location]] = {}  # key -> first spelling, where
-        self.aliases_of: dict[str, list[str]] = defaultdict(list)
-        self._alias_to: dict[str, str] = {}
-        self._warnings = warnings
-
-    def define(self, system: Accepted[SystemRow]) -> None:
-        self.defined[system_key(system.row.name)] = system
-
-    def add_alias(self, alias: str, canonical: str, origin: str) -> None:
-        """``canonical`` is a system key."""
-        alias_key = system_key(alias)
-        if alias_key == canonical or self._alias_to.get(alias_key) == canonical:
-            return
-        if alias_key in self.defined:
-            self._warnings.append(
-                f"{origin}: alias {alias!r} of {self.display(canonical)!r} is itself a system"
-                f" of the systems sheet; alias ignored"
-            )
-        elif alias_key in self._alias_to:
-            self._warnings.append(
-                f"{origin}: alias {alias!r} already leads to"
-                f" {self.display(self._alias_to[alias_key])!r}; ignored for"
-                f" {self.display(canonical)!r}"
-            )
-        else:
-            self._alias_to[alias_key] = canonical
-            self.aliases_of[canonical].append(alias)
-
-    def resolve(self, name: str) -> str:
-        key = system_key(name)
-        return self._alias_to.get(key, key)
-
-    def mention(self, name: str, location: Location) -> str:
-        """The key ``name`` stands for; remembers where an unknown system was first named."""
-        key = self.resolve(name)
-        if key not in self.defined:
-            self.mentioned.setdefault(key, (name, location))
-        return key
-
-    def known(self, key: str) -> bool:
-        return key in self.defined or key in self.mentioned
-
-    def display(self, key: str) -> str:
-        if key in self.defined:
-            return self.defined[key].row.name
-        return self.mentioned[key][0] if key in self.mentioned else key
-
-    def entries(self) -> list[SystemName]:
-        """Systems rows first, in sheet order, then the other names in order of mention."""
-        return [
-            SystemName(key, item.row.name, True, item.location.at("name"))
-            for key, item in self.defined.items()
-        ] + [
-            SystemName(key, name, False, location)
-            for key, (name, location) in self.mentioned.items()
-        ]
 
 
 class InventoryGraph:
@@ -235,13 +133,14 @@ class InventoryGraph:
                 first[key] = item
                 continue
             earlier = first[key]
+            where = f"{earlier.location.unit} {earlier.location.row}"
             value, was = getattr(item.row, column), getattr(earlier.row, column)
-            same = f"{was!r} " if was != value else ""
-            self._reject(
-                item.location.at(column),
-                f"duplicate {what} {value!r}: same as {same}{earlier.location.unit}"
-                f" {earlier.location.row}",
-            )
+            if value is None:  # an issue without id: its where and title repeat
+                at, reason = "title", f"duplicate {what}: same where and title as {where}"
+            else:
+                same = f"{was!r} " if was != value else ""
+                at, reason = column, f"duplicate {what} {value!r}: same as {same}{where}"
+            self._reject(item.location.at(at), reason)
         return list(first.values())
 
     def _define_systems(self, items: list[Accepted[SystemRow]], aliases: list[AliasEntry]) -> None:

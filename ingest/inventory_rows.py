@@ -291,7 +291,9 @@ def _field_ref(value: Any) -> FieldRef:
 Text = Annotated[str | None, BeforeValidator(as_text)]
 Required = Annotated[str, BeforeValidator(required_text)]
 Name = Annotated[str, BeforeValidator(required_text), AfterValidator(nameable)]
-OptionalName = Annotated[str | None, BeforeValidator(as_text)]
+OptionalName = Annotated[
+    str | None, BeforeValidator(as_text), AfterValidator(lambda v: v and nameable(v))
+]
 Score = Annotated[int | None, BeforeValidator(parse_score)]
 
 
@@ -345,7 +347,7 @@ class SystemRow(InventoryRow):
 
 
 class IssueRow(InventoryRow):
-    id: Annotated[OptionalName, AfterValidator(lambda v: v if v is None else nameable(v))] = None
+    id: OptionalName = None
     title: Required
     where: Required
     impact: Score = None

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from graph.loader import load_source
 from graph.settings import Settings
+from ingest.inventory import read_inventory
 from ingest.records import (
     Dataset,
     Integration,
@@ -26,6 +27,7 @@ from ingest.records import (
 from tests.conftest import free_port
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
+DEMO_INVENTORY = APP.parent / "examples" / "demo" / "inventory"
 RUN_TIMEOUT_S = 30
 
 
@@ -144,3 +146,17 @@ def test_board_filter_is_read_from_the_url(
     assert not at.exception
     assert metric_values(at)["Green"] == "0"
     assert list(at.dataframe[0].value["key"]) == ["int:a"]
+
+
+def test_board_on_the_demo_company(
+    graph: Driver, neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo = read_inventory(DEMO_INVENTORY)
+    load_source(graph, demo.source, demo.records)
+    point_at(monkeypatch, neo4j_settings)
+    at = run_app()
+    assert not at.exception
+    values = metric_values(at)
+    assert (values["Green"], values["Yellow"], values["Red"]) == ("46", "16", "7")
+    rules = set(at.dataframe[2].value["rule"])  # board, troubled systems, findings
+    assert {"no_owner", "no_monitoring", "red_without_known_issue"} <= rules

@@ -167,10 +167,14 @@ def test_graph_commands_on_a_stopped_local_server_say_how_to_start(tmp_path: Pat
 def test_demo_loads_then_skips_unchanged_sources(
     graph: Driver, neo4j_settings: Settings, tmp_path: Path
 ) -> None:
-    first = flowatlas("demo", "--fields", "300", settings=neo4j_settings, tmp_path=tmp_path)
+    first = flowatlas(
+        "demo", "--synthetic", "--fields", "300", settings=neo4j_settings, tmp_path=tmp_path
+    )
     assert first.returncode == 0, first.stderr
     fields_loaded = graph_stats(graph).nodes["Field"]
-    second = flowatlas("demo", "--fields", "300", settings=neo4j_settings, tmp_path=tmp_path)
+    second = flowatlas(
+        "demo", "--synthetic", "--fields", "300", settings=neo4j_settings, tmp_path=tmp_path
+    )
     assert " 0 sources loaded" in second.stdout
     assert graph_stats(graph).nodes["Field"] == fields_loaded == 300
 
@@ -178,9 +182,25 @@ def test_demo_loads_then_skips_unchanged_sources(
 def test_demo_with_another_seed_replaces_the_previous_estate(
     graph: Driver, neo4j_settings: Settings, tmp_path: Path
 ) -> None:
-    flowatlas("demo", "--fields", "300", "--seed", "1", settings=neo4j_settings, tmp_path=tmp_path)
+    flowatlas(
+        "demo",
+        "--synthetic",
+        "--fields",
+        "300",
+        "--seed",
+        "1",
+        settings=neo4j_settings,
+        tmp_path=tmp_path,
+    )
     result = flowatlas(
-        "demo", "--fields", "200", "--seed", "2", settings=neo4j_settings, tmp_path=tmp_path
+        "demo",
+        "--synthetic",
+        "--fields",
+        "200",
+        "--seed",
+        "2",
+        settings=neo4j_settings,
+        tmp_path=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert graph_stats(graph).nodes["Field"] == 200
@@ -204,3 +224,46 @@ def test_ingest_backstage_loads_the_catalog_and_reconciles(
     assert result.returncode == 0, result.stderr
     assert "documents read = " in result.stdout
     assert graph_stats(graph).nodes["Integration"] > 0
+
+
+def test_ingest_inventory_reports_rejected_rows_and_loads_the_rest(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    inventory = str(FIXTURES / "inventory" / "bad_rows")
+    result = flowatlas("ingest", "inventory", inventory, settings=neo4j_settings, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "rejected" in result.stderr
+    assert graph_stats(graph).nodes["Integration"] > 0
+
+
+def test_ingest_inventory_strict_fails_on_rejected_rows(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    inventory = str(FIXTURES / "inventory" / "bad_rows")
+    result = flowatlas(
+        "ingest", "inventory", "--strict", inventory, settings=neo4j_settings, tmp_path=tmp_path
+    )
+    assert result.returncode == 1
+    assert graph_stats(graph).node_total == 0
+
+
+def test_demo_loads_the_demo_company_with_its_findings(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    result = flowatlas("demo", settings=neo4j_settings, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "0 rejected" in result.stdout
+    records, _, _ = graph.execute_query(
+        "MATCH (i:Issue) WHERE i.category = 'no_owner' RETURN count(i) AS n"
+    )
+    assert records[0]["n"] >= 1
+    assert graph_stats(graph).nodes["Integration"] == 69
+
+
+def test_demo_replaces_the_synthetic_estate(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    flowatlas("demo", "--synthetic", "--fields", "200", settings=neo4j_settings, tmp_path=tmp_path)
+    flowatlas("demo", settings=neo4j_settings, tmp_path=tmp_path)
+    records, _, _ = graph.execute_query("MATCH (s:Source) RETURN collect(DISTINCT s.kind) AS kinds")
+    assert records[0]["kinds"] == ["inventory"]
