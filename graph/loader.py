@@ -36,6 +36,7 @@ FOREACH (_ IN CASE WHEN $source IN coalesce({v}.sources, []) THEN [] ELSE [1] EN
       {v}.confidences = coalesce({v}.confidences, []) + row.confidence)
 SET {v}.confidence = reduce(best = 0.0, c IN {v}.confidences |
                             CASE WHEN c > best THEN c ELSE best END)
+REMOVE {v}.retracting
 """
 
 # Fast path: nodes and relationships that do not exist yet are CREATEd with their whole
@@ -106,6 +107,32 @@ SET {v}.sources = sources, {v}.methods = methods, {v}.confidences = confidences,
 RETURN count({v}) AS kept
 """
 
+# Replacing a source keeps its facts in place: what only this source asserted is emptied
+# and marked, the new records re-assert (and unmark) what they still contain, and the
+# sweep deletes what stayed marked. Deleting first and re-creating in the same
+# transaction is several times slower: every key lookup then wades through the deletions.
+EMPTY_SOLE_RELS = """
+MATCH (n)-[r]->() WHERE $source IN n.sources AND r.sources = [$source]
+SET r = {key: r.key, sources: [], methods: [], confidences: [], retracting: $source}
+RETURN count(r) AS emptied
+"""
+
+EMPTY_SOLE_NODES = """
+MATCH (n) WHERE n.sources = [$source]
+SET n = {key: n.key, sources: [], methods: [], confidences: [], retracting: $source}
+RETURN count(n) AS emptied
+"""
+
+SWEEP_RELS = """
+MATCH ()-[r:{type}]->() WHERE r.retracting = $source
+DELETE r
+"""
+
+SWEEP_NODES = """
+MATCH (n:{label}) WHERE n.retracting = $source
+DETACH DELETE n
+"""
+
 UNSHARE_RELS = (
     "MATCH (n)-[r]->() WHERE $source IN n.sources AND $source IN r.sources\n"
     + _DROP_PROVENANCE.format(v="r")
@@ -163,8 +190,10 @@ def load_source(
         # One explicit transaction: the whole source commits or nothing does.
         with session.begin_transaction() as tx:
             if stored_hash is not None:
-                report.retracted = _retract(tx, source.key)
+                report.retracted = _unassert(tx, source.key)
             merge_records(tx, source.key, records, report, batch_size, on_progress)
+            if stored_hash is not None:
+                _sweep(tx, source.key)
             _upsert_source(tx, source, report)
             tx.commit()
     report.seconds = time.perf_counter() - started
@@ -183,6 +212,21 @@ def forget_source(driver: Driver, source_key: str, *, database: str | None = Non
 def _stored_hash(tx: ManagedTransaction, source_key: str) -> str | None:
     record = tx.run(FIND_SOURCE, source=source_key).single()
     return None if record is None else record["content_hash"]
+
+
+def _unassert(tx, source_key: str) -> int:
+    touched = 0
+    for statement in (EMPTY_SOLE_RELS, UNSHARE_RELS, EMPTY_SOLE_NODES, UNSHARE_NODES):
+        record = tx.run(statement, source=source_key).single()
+        touched += record[0] if record else 0
+    return touched
+
+
+def _sweep(tx, source_key: str) -> None:
+    for kind in EdgeKind:
+        tx.run(SWEEP_RELS.format(type=kind.value), source=source_key).consume()
+    for label in NodeKind:
+        tx.run(SWEEP_NODES.format(label=label.value), source=source_key).consume()
 
 
 def _retract(tx, source_key: str) -> int:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from neo4j import Driver
 
-from ingest.records import NodeKind
+from ingest.records import EdgeKind, NodeKind
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,17 @@ def _key_constraint(label: str) -> Migration:
     )
 
 
+def _retracting_index(label: str | None = None, rel_type: str | None = None) -> Migration:
+    """Replacing a source sweeps the facts it no longer asserts by this mark."""
+    if label:
+        name = f"{label.lower()}_retracting"
+        pattern = f"(n:{label}) ON (n.retracting)"
+    else:
+        name = f"{rel_type.lower()}_retracting"
+        pattern = f"()-[n:{rel_type}]-() ON (n.retracting)"
+    return Migration(name, f"CREATE INDEX {name} IF NOT EXISTS FOR {pattern}")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     *(_key_constraint(kind.value) for kind in NodeKind),
     _key_constraint("Source"),
@@ -33,6 +44,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         "integration_status",
         "CREATE INDEX integration_status IF NOT EXISTS FOR (n:Integration) ON (n.status)",
     ),
+    *(_retracting_index(label=kind.value) for kind in NodeKind),
+    *(_retracting_index(rel_type=kind.value) for kind in EdgeKind),
     Migration(
         "field_classification",
         "CREATE INDEX field_classification IF NOT EXISTS FOR (n:Field) ON (n.classification)",

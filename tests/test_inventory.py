@@ -130,7 +130,9 @@ def test_report_lines_state_the_reconciliation_per_file():
 
 
 def test_source_carries_the_reconciliation_summary():
-    assert read("bad_rows").source.summary == {
+    summary = read("bad_rows").source.summary
+    assert len(summary.pop("sheets")) == 4  # one "read = accepted + rejected" line per file
+    assert summary == {
         "unit": "rows",
         "read": 22,
         "accepted": 6,
@@ -220,10 +222,20 @@ def test_issue_rows_affect_what_where_names():
     assert (issue.category, issue.impact, issue.evidence) == ("known_issue", 4, "issues.csv:row 3")
 
 
-def test_every_record_is_declared_with_full_confidence():
-    assert {(r.provenance.method, r.provenance.confidence) for r in read("findings").records} == {
+def test_rows_are_declared_and_findings_inferred():
+    records = read("findings").records
+    findings = {r for r in records if isinstance(r, Issue) and r.category != "known_issue"}
+    assert findings
+    assert {r.provenance.method for r in findings} == {Method.INFERRED}
+    others = [r for r in records if r not in findings and not _is_finding_edge(r, findings)]
+    assert {(r.provenance.method, r.provenance.confidence) for r in others} == {
         (Method.DECLARED, 1.0)
     }
+
+
+def _is_finding_edge(record, findings) -> bool:
+    keys = {f.key for f in findings}
+    return isinstance(record, Edge) and record.start.key in keys
 
 
 # -- aliases -----------------------------------------------------------------------------

@@ -132,6 +132,21 @@ def test_changed_source_replaces_its_facts(graph: Driver) -> None:
     assert node(graph, "crm")["owner"] == "revops"
 
 
+def test_replace_keeps_the_identity_of_facts_still_asserted(graph: Driver) -> None:
+    load_source(graph, CRM, crm_records())
+    query = "MATCH (n {key: 'crm:sales.customers#email'}) RETURN elementId(n) AS id"
+    before = graph.execute_query(query).records[0]["id"]
+    load_source(graph, SourceInfo(CRM.key, CRM.kind, CRM.uri, "h2"), crm_records(with_phone=False))
+    assert graph.execute_query(query).records[0]["id"] == before
+
+
+def test_replace_leaves_no_retraction_marks(graph: Driver) -> None:
+    load_source(graph, CRM, crm_records())
+    load_source(graph, SourceInfo(CRM.key, CRM.kind, CRM.uri, "h2"), crm_records(with_phone=False))
+    marked = "MATCH (n) WHERE n.retracting IS NOT NULL RETURN count(n) AS n"
+    assert graph.execute_query(marked).records[0]["n"] == 0
+
+
 def test_dropped_property_is_removed_on_replace(graph: Driver) -> None:
     load_source(graph, CRM, crm_records())
     changed = SourceInfo(CRM.key, CRM.kind, CRM.uri, content_hash="h2")
