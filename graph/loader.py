@@ -215,11 +215,9 @@ def _stored_hash(tx: ManagedTransaction, source_key: str) -> str | None:
 
 
 def _unassert(tx, source_key: str) -> int:
-    touched = 0
-    for statement in (EMPTY_SOLE_RELS, UNSHARE_RELS, EMPTY_SOLE_NODES, UNSHARE_NODES):
-        record = tx.run(statement, source=source_key).single()
-        touched += record[0] if record else 0
-    return touched
+    """Empty and mark what only this source asserts; unshare the rest (see _sweep)."""
+    statements = (EMPTY_SOLE_RELS, UNSHARE_RELS, EMPTY_SOLE_NODES, UNSHARE_NODES)
+    return _count_touched(tx, source_key, statements)
 
 
 def _sweep(tx, source_key: str) -> None:
@@ -230,8 +228,14 @@ def _sweep(tx, source_key: str) -> None:
 
 
 def _retract(tx, source_key: str) -> int:
+    """Delete what only this source asserts; unshare the rest."""
+    statements = (DELETE_SOLE_RELS, UNSHARE_RELS, DELETE_SOLE_NODES, UNSHARE_NODES)
+    return _count_touched(tx, source_key, statements)
+
+
+def _count_touched(tx, source_key: str, statements: tuple[str, ...]) -> int:
     touched = 0
-    for statement in (DELETE_SOLE_RELS, UNSHARE_RELS, DELETE_SOLE_NODES, UNSHARE_NODES):
+    for statement in statements:
         record = tx.run(statement, source=source_key).single()
         touched += record[0] if record else 0
     return touched
