@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from neo4j import Driver
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -28,6 +29,7 @@ from ingest.backstage import read_catalog
 from ingest.inventory import read_inventory
 from ingest.jsonl import read_jsonl
 from ingest.records import Record, SourceInfo
+from ingest.sql_lineage import lineage_of_paths, summary
 from ingest.synthetic import SYNTHETIC_KIND, synthetic_estate
 
 app = typer.Typer(
@@ -302,6 +304,49 @@ def _parse_inventory(path: Path, aliases: Path | None = None, stale_after: int =
         listed = ", ".join(f"{rule} {count}" for rule, count in sorted(rules.items()))
         out.print(f"  {len(result.findings)} findings: {listed}", highlight=False)
     return _Parsed(result.source, result.records, [str(r) for r in result.rejections])
+
+
+@app.command("sql-lineage")
+def sql_lineage(
+    paths: Annotated[list[Path], typer.Argument(help=".sql files or folders.", exists=True)],
+    dialect: Annotated[
+        str | None, typer.Option(help="SQL dialect: postgres, snowflake, bigquery, tsql...")
+    ] = None,
+    schema: Annotated[
+        Path | None,
+        typer.Option(help='YAML/JSON {"db.schema.table": {"column": "type"}}.', exists=True),
+    ] = None,
+    output: Annotated[str, typer.Option("--format", help="json or text.")] = "json",
+) -> None:
+    """Print table- and column-level lineage of SQL files (no Neo4j needed)."""
+    if output not in ("json", "text"):
+        raise ValueError(f"--format must be json or text, not {output!r}")
+    tables = yaml.safe_load(schema.read_text(encoding="utf-8")) if schema else None
+    results = lineage_of_paths(paths, dialect=dialect, schema=tables)
+    if output == "json":
+        document = {"statements": [r.as_dict() for r in results], "summary": summary(results)}
+        typer.echo(json.dumps(document, indent=2))
+        return
+    for result in results:
+        _print_statement(result)
+    counts = summary(results)
+    out.print(
+        f"{counts['statements']} statements: {counts['with_lineage']} with lineage, "
+        f"{counts['failed']} failed"
+    )
+
+
+def _print_statement(result) -> None:
+    header = f"{result.file}:{result.line} [{result.kind}]"
+    if result.error:
+        err.print(f"{header} [red]error[/red] {result.error}", highlight=False)
+        return
+    out.print(f"{header} {', '.join(result.sources) or '-'} -> {', '.join(result.targets) or '-'}")
+    for column in result.columns:
+        via = f"  = {column.transform}" if column.transform else ""
+        out.print(f"  {column.target} <- {', '.join(column.sources) or '-'}{via}", highlight=False)
+    if result.filters:
+        out.print(f"  filtered by {', '.join(result.filters)}", highlight=False)
 
 
 # -- demo ------------------------------------------------------------------------------

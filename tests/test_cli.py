@@ -267,3 +267,20 @@ def test_demo_replaces_the_synthetic_estate(
     flowatlas("demo", settings=neo4j_settings, tmp_path=tmp_path)
     records, _, _ = graph.execute_query("MATCH (s:Source) RETURN collect(DISTINCT s.kind) AS kinds")
     assert records[0]["kinds"] == ["inventory"]
+
+
+def test_sql_lineage_prints_the_json_contract_without_a_server(tmp_path: Path) -> None:
+    script = tmp_path / "load.sql"
+    script.write_text(
+        "INSERT INTO mart.customer_360 (email)\n"
+        "SELECT LOWER(c.email) FROM crm.customers c WHERE c.active = 1;\n"
+        "SELECT (1;\n"
+    )
+    result = flowatlas("sql-lineage", str(script), settings=None, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    first = document["statements"][0]
+    assert first["targets"] == ["mart.customer_360"]
+    assert first["columns"][0]["sources"] == ["crm.customers.email"]
+    assert document["summary"] == {"statements": 2, "with_lineage": 1, "failed": 1}
+    assert document["statements"][1]["error"]

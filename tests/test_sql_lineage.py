@@ -1,0 +1,183 @@
+"""SQL lineage extraction (ingest/sql_lineage.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.sql_lineage import lineage_of_paths, lineage_of_text, summary
+
+FIX = Path(__file__).parent / "fixtures" / "sql"
+
+
+def one(name: str, **kw):
+    (r,) = lineage_of_paths([FIX / name], **kw)
+    assert r.error is None, r.error
+    return r
+
+
+def cols(r) -> dict:
+    return {c.target: (c.sources, c.transform) for c in r.columns}
+
+
+def test_contract_example():
+    r = one("contract.sql")
+    assert r.kind == "insert"
+    assert r.line == 2
+    assert r.targets == ("mart.customer_360",)
+    assert r.sources == ("crm.customers", "sales.orders")
+    c = cols(r)
+    assert c["mart.customer_360.email"] == (("crm.customers.email",), "LOWER(c.email)")
+    assert c["mart.customer_360.order_total"][0] == ("sales.orders.amount",)
+    assert c["mart.customer_360.tier"][0] == ("crm.customers.vip",)
+    assert "sales.orders.status" in r.filters
+    assert "crm.customers.id" in r.filters and "sales.orders.customer_id" in r.filters
+    assert "sales.orders.status" not in {s for c in r.columns for s in c.sources}
+    d = r.as_dict()
+    assert set(d) == {
+        "file", "line", "index", "kind", "targets", "sources", "columns", "filters", "error",
+    }  # fmt: skip
+    assert d["columns"][0] == {
+        "target": "mart.customer_360.email",
+        "sources": ["crm.customers.email"],
+        "transform": "LOWER(c.email)",
+    }
+
+
+def test_cte_chain_does_not_leak_cte_names():
+    r = one("cte_chain.sql")
+    assert r.sources == ("sales.orders",)
+    assert cols(r)["mart.doubled.amt2"][0] == ("sales.orders.amount",)
+    assert cols(r)["mart.doubled.id"] == (("sales.orders.id",), None)
+    text = repr(r.as_dict())
+    assert "base" not in text and "doubled." not in text.replace("mart.doubled.", "")
+
+
+def test_subquery():
+    r = one("subquery.sql")
+    assert r.kind == "create_table_as"
+    assert r.sources == ("sales.orders",)
+    assert cols(r)["mart.big.total"][0] == ("sales.orders.amount",)
+    assert r.filters == ("sales.orders.amount",)
+
+
+def test_union_by_position():
+    r = one("union.sql")
+    assert cols(r)["mart.people.name"][0] == ("crm.customers.full_name", "hr.employees.emp_name")
+
+
+def test_create_view():
+    r = one("view.sql")
+    assert r.kind == "create_view"
+    assert r.targets == ("mart.v_orders",)
+    assert cols(r)["mart.v_orders.status"] == (("sales.orders.status",), "UPPER(o.status)")
+
+
+def test_star_without_schema():
+    r = one("star.sql")
+    assert r.columns[0].target == "mart.v_all.*"
+    assert r.columns[0].sources == ("sales.orders.*",)
+
+
+def test_star_with_schema():
+    r = one("star.sql", schema={"sales.orders": {"id": "int", "amount": "int"}})
+    assert cols(r) == {
+        "mart.v_all.id": (("sales.orders.id",), None),
+        "mart.v_all.amount": (("sales.orders.amount",), None),
+    }
+
+
+def test_parse_error_isolated_with_line_numbers():
+    rs = lineage_of_paths([FIX / "multi_with_error.sql"])
+    assert [r.line for r in rs] == [2, 4, 7]
+    assert [r.index for r in rs] == [0, 1, 2]
+    assert rs[0].error is None and rs[0].targets == ("a.t1",)
+    assert rs[1].error and rs[1].error.startswith("line 4:")
+    assert rs[2].error is None and rs[2].kind == "ddl" and rs[2].targets == ("a.t2",)
+
+
+def test_multi_statement_line_numbers():
+    rs = lineage_of_text("\n\nINSERT INTO a SELECT x FROM b;\n\n\nINSERT INTO c SELECT y FROM d;")
+    assert [r.line for r in rs] == [3, 6]
+
+
+def test_go_batches():
+    rs = lineage_of_paths([FIX / "batches.sql"], dialect="tsql")
+    assert [(r.line, r.targets, r.error) for r in rs] == [
+        (1, ("dbo.t1",), None),
+        (3, ("dbo.t2",), None),
+    ]
+
+
+def test_paths_folder_sorted_and_summary_reconciles():
+    rs = lineage_of_paths([FIX])
+    files = [r.file for r in rs]
+    assert files == sorted(files)
+    s = summary(rs)
+    assert s["statements"] == len(rs)
+    assert s["failed"] == 1
+    assert s["with_lineage"] + s["failed"] <= s["statements"]
+
+
+BASE = (
+    "WITH a AS (SELECT id, x FROM s.t) "
+    "INSERT INTO d.o (k) SELECT LOWER(a.x) FROM a JOIN s.u u ON u.id = a.id WHERE u.y = 1;"
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_mutations_never_raise(data):
+    sql = BASE
+    for _ in range(data.draw(st.integers(0, 5))):
+        pos = data.draw(st.integers(0, len(sql)))
+        op = data.draw(st.sampled_from(["del", "ins", "dup"]))
+        if op == "del":
+            sql = sql[:pos] + sql[pos + 1 :]
+        elif op == "ins":
+            sql = sql[:pos] + data.draw(st.sampled_from(list("();,.'\"*( \nGO"))) + sql[pos:]
+        else:
+            sql = sql[:pos] + sql[pos : pos + 20] + sql[pos:]
+    rs = lineage_of_text(sql)
+    s = summary(rs)
+    assert s["statements"] == len(rs)
+    assert s["failed"] == sum(1 for r in rs if r.error)
+    assert s["with_lineage"] + s["failed"] <= s["statements"]
+    for r in rs:
+        r.as_dict()
+
+
+def test_merge_and_update_table_level():
+    rs = lineage_of_text(
+        "MERGE INTO d.t AS t USING s.u AS u ON t.id = u.id "
+        "WHEN MATCHED THEN UPDATE SET t.v = u.v;\n"
+        "UPDATE d.t SET v = u.v FROM s.u AS u WHERE d.t.id = u.id;",
+        dialect="postgres",
+    )
+    assert [(r.kind, r.targets, r.sources, r.error) for r in rs] == [
+        ("merge", ("d.t",), ("s.u",), None),
+        ("update", ("d.t",), ("s.u",), None),
+    ]
+
+
+def test_scalar_and_correlated_subqueries_resolve_to_their_own_tables():
+    (r,) = lineage_of_text(
+        "INSERT INTO d.o (m, a) SELECT (SELECT MAX(q.z) FROM s.q q WHERE q.k = t.k), t.a FROM s.t t"
+    )
+    assert cols(r)["d.o.m"][0] == ("s.q.z",)
+    assert cols(r)["d.o.a"] == (("s.t.a",), None)
+    assert r.filters == ("s.q.k", "s.t.k")
+
+
+def test_deep_nesting_is_an_error_not_a_crash():
+    rs = lineage_of_text("SELECT 1;\nSELECT " + "(" * 3000 + "1" + ")" * 3000 + ";\nSELECT 2")
+    assert [bool(r.error) for r in rs] == [False, True, False]
+    assert rs[1].error.startswith("line 2:")
+
+
+def test_names_normalised_as_the_dialect_does():
+    (r,) = lineage_of_text("CREATE VIEW m.v AS SELECT a FROM s.t", dialect="snowflake")
+    assert (r.targets, r.sources) == (("M.V",), ("S.T",))
+    assert cols(r) == {"M.V.A": (("S.T.A",), None)}
