@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -12,9 +13,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from neo4j import Driver
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -29,7 +30,10 @@ from ingest.backstage import read_catalog
 from ingest.inventory import read_inventory
 from ingest.jsonl import read_jsonl
 from ingest.records import Record, SourceInfo
-from ingest.sql_lineage import lineage_of_paths, summary
+from ingest.sql_lineage import dialect_name, lineage_of_paths, sql_files, summary
+from ingest.sql_records import DEFAULT_SYSTEM, SQL_KIND, SqlRun, read_sql
+from ingest.sql_schema import read_schema
+from ingest.sql_systems import read_system_map
 from ingest.synthetic import SYNTHETIC_KIND, synthetic_estate
 
 app = typer.Typer(
@@ -306,23 +310,41 @@ def _parse_inventory(path: Path, aliases: Path | None = None, stale_after: int =
     return _Parsed(result.source, result.records, [str(r) for r in result.rejections])
 
 
+DialectOption = Annotated[
+    str | None,
+    typer.Option(help="SQL dialect: ansi, postgres, mysql, snowflake, bigquery, redshift, "
+                 "spark, hive, databricks, tsql, oracle, duckdb, ..."),
+]  # fmt: skip
+SchemaOption = Annotated[
+    Path | None,
+    typer.Option(
+        help='Column lists for SELECT * and unqualified columns: YAML/JSON {"db.table": '
+        '{"column": "type"}} or an information_schema.columns CSV export.',
+        exists=True,
+    ),
+]
+WorkersOption = Annotated[
+    int, typer.Option(min=0, help="Processes to parse with; 0 = one per core for many files.")
+]
+
+
 @app.command("sql-lineage")
 def sql_lineage(
     paths: Annotated[list[Path], typer.Argument(help=".sql files or folders.", exists=True)],
-    dialect: Annotated[
-        str | None, typer.Option(help="SQL dialect: postgres, snowflake, bigquery, tsql...")
-    ] = None,
-    schema: Annotated[
-        Path | None,
-        typer.Option(help='YAML/JSON {"db.schema.table": {"column": "type"}}.', exists=True),
-    ] = None,
+    dialect: DialectOption = None,
+    schema: SchemaOption = None,
     output: Annotated[str, typer.Option("--format", help="json or text.")] = "json",
+    workers: WorkersOption = 1,
 ) -> None:
     """Print table- and column-level lineage of SQL files (no Neo4j needed)."""
     if output not in ("json", "text"):
         raise ValueError(f"--format must be json or text, not {output!r}")
-    tables = yaml.safe_load(schema.read_text(encoding="utf-8")) if schema else None
-    results = lineage_of_paths(paths, dialect=dialect, schema=tables)
+    dialect = dialect_name(dialect)
+    tables = _schema_tables(schema, dialect)
+    files = sql_files(paths)
+    results = lineage_of_paths(
+        files, dialect=dialect, schema=tables, workers=_workers(workers, files)
+    )
     if output == "json":
         document = {"statements": [r.as_dict() for r in results], "summary": summary(results)}
         typer.echo(json.dumps(document, indent=2))
@@ -332,27 +354,143 @@ def sql_lineage(
     counts = summary(results)
     out.print(
         f"{counts['statements']} statements: {counts['with_lineage']} with lineage, "
-        f"{counts['failed']} failed"
+        f"{counts['without_lineage']} without, {counts['failed']} failed; "
+        f"{counts['warnings']} warnings"
     )
 
 
+def _schema_tables(path: Path | None, dialect: str | None) -> dict | None:
+    if path is None:
+        return None
+    result = read_schema(path, dialect=dialect)
+    for problem in result.problems:
+        err.print(f"[yellow]schema[/yellow] {escape(str(problem))}", highlight=False)
+    return result.tables
+
+
+def _workers(requested: int, files: list[Path]) -> int:
+    if requested:
+        return requested
+    return max(1, min(os.cpu_count() or 1, len(files) // 8))
+
+
+@ingest_app.command("sql")
+def ingest_sql(
+    paths: Annotated[list[Path], typer.Argument(help=".sql files or folders.", exists=True)],
+    dialect: DialectOption = None,
+    schema: SchemaOption = None,
+    systems: Annotated[
+        Path | None,
+        typer.Option(
+            help='YAML mapping systems to table patterns: {warehouse: ["analytics.*"]}.',
+            exists=True,
+        ),
+    ] = None,
+    default_system: Annotated[
+        str, typer.Option(help="System of the tables no --systems pattern matches.")
+    ] = DEFAULT_SYSTEM,
+    workers: WorkersOption = 0,
+    strict: StrictOption = False,
+    force: ForceOption = False,
+) -> None:
+    """Load the lineage of SQL scripts (one source per file): datasets, fields, and value
+    and filter flows with their transform, file:line and confidence."""
+    dialect = dialect_name(dialect)
+    system_map = read_system_map(systems) if systems else None
+    files = sql_files(paths)
+    with err.status(f"reading {len(files)} SQL files ..."):
+        run = read_sql(
+            files,
+            dialect=dialect,
+            schema=_schema_tables(schema, dialect),
+            systems=system_map,
+            default_system=system_map.default or default_system if system_map else default_system,
+            workers=_workers(workers, files),
+        )
+    _load_sql_run(run, [p for p in paths if p.is_dir()], strict=strict, force=force)
+
+
+def _load_sql_run(run: SqlRun, folders: list[Path], *, strict: bool, force: bool) -> None:
+    for source in run.sources:
+        for error in source.errors:
+            err.print(f"[yellow]rejected[/yellow] {escape(error)}", highlight=False)
+        for warning in source.warnings:
+            err.print(f"[yellow]warning[/yellow] {escape(warning)}", highlight=False)
+    counts = summary(run.statements)
+    failed = counts["failed"]
+    out.print(
+        f"{len(run.sources)} files, {counts['statements']} statements read = "
+        f"{counts['statements'] - failed} accepted + {failed} rejected; "
+        f"{counts['warnings']} warnings"
+    )
+    if strict and failed:
+        err.print("[red]--strict:[/red] nothing loaded")
+        raise typer.Exit(1)
+    with _connected() as (driver, settings):
+        apply_migrations(driver, settings.database)
+        loaded = skipped = elements = 0
+        with _progress() as progress:
+            task = progress.add_task("loading SQL sources", total=len(run.sources))
+            for source in run.sources:
+                report = load_source(
+                    driver, source.info, source.records, database=settings.database, force=force
+                )
+                loaded += not report.skipped
+                skipped += report.skipped
+                elements += report.elements
+                progress.advance(task)
+        keep = {s.info.key for s in run.sources}
+        stale = _forget_deleted_scripts(driver, settings, folders, keep)
+    out.print(
+        f"{loaded} sources loaded ({elements:,} graph elements), {skipped} unchanged, "
+        f"{stale} of deleted scripts removed"
+    )
+
+
+def _forget_deleted_scripts(driver, settings, folders: list[Path], keep: set[str]) -> int:
+    """A script deleted from an ingested folder takes its facts with it."""
+    prefixes = [f"{SQL_KIND}:{folder.resolve().as_posix()}/" for folder in folders]
+    stale = [
+        s.key
+        for s in list_sources(driver, settings.database, kind=SQL_KIND)
+        if s.key not in keep and any(s.key.startswith(p) for p in prefixes)
+    ]
+    for key in stale:
+        forget_source(driver, key, database=settings.database)
+    return len(stale)
+
+
 def _print_statement(result) -> None:
-    header = f"{result.file}:{result.line} [{result.kind}]"
+    header = escape(f"{result.file}:{result.line} {result.kind}")
     if result.error:
-        err.print(f"{header} [red]error[/red] {result.error}", highlight=False)
+        err.print(f"{header} [red]error[/red] {escape(result.error)}", highlight=False)
         return
-    out.print(f"{header} {', '.join(result.sources) or '-'} -> {', '.join(result.targets) or '-'}")
+    targets = ", ".join(result.targets) or "(query)"
+    temp = " (temporary)" if result.temp_tables else ""
+    out.print(f"[bold]{header}[/bold] {escape(targets)}{temp}", highlight=False)
+    if result.sources:
+        out.print(f"  reads {escape(', '.join(result.sources))}", highlight=False)
+    for f in result.fields:
+        out.print(f"  {escape(f.name)} {escape(f.type)}", highlight=False)
     for column in result.columns:
-        via = f"  = {column.transform}" if column.transform else ""
-        out.print(f"  {column.target} <- {', '.join(column.sources) or '-'}{via}", highlight=False)
+        sources = ", ".join(column.sources) or "(constant)"
+        transform = f"  = {column.transform}" if column.transform else ""
+        guess = f"  (confidence {column.confidence:.1f})" if column.confidence < 1 else ""
+        out.print(
+            f"  {escape(column.target)} <- {escape(sources + transform + guess)}", highlight=False
+        )
     if result.filters:
-        out.print(f"  filtered by {', '.join(result.filters)}", highlight=False)
+        out.print(f"  rows chosen by {escape(', '.join(result.filters))}", highlight=False)
+    for warning in result.warnings:
+        out.print(f"  [yellow]warning[/yellow] {escape(warning)}", highlight=False)
 
 
 # -- demo ------------------------------------------------------------------------------
 
 
-DEMO_INVENTORY = Path(__file__).resolve().parent / "examples" / "demo" / "inventory"
+DEMO = Path(__file__).resolve().parent / "examples" / "demo"
+DEMO_INVENTORY = DEMO / "inventory"
+DEMO_WAREHOUSE = DEMO / "warehouse"
 
 
 @app.command("demo")
@@ -372,6 +510,7 @@ def demo(
     --synthetic a deterministic generated one. Either replaces the other."""
     if not synthetic:
         _load_all([_parse_inventory(DEMO_INVENTORY)], strict=True, force=force)
+        _load_demo_warehouse(force)
         with _connected() as (driver, settings):
             stale = _forget_demo_sources(driver, settings, keep=set(), kind=SYNTHETIC_KIND)
         if stale:
@@ -382,12 +521,25 @@ def demo(
         loaded, skipped, elements, seconds = _load_synthetic(driver, settings, fields, seed, force)
         stale = _forget_demo_sources(driver, settings, loaded, kind=SYNTHETIC_KIND)
         stale += _forget_demo_sources(driver, settings, set(), key=_demo_inventory_key())
+        stale += _forget_deleted_scripts(driver, settings, [DEMO_WAREHOUSE], keep=set())
     rate = f", {elements / seconds:,.0f} elements/s" if seconds > 0 and elements else ""
     out.print(
         f"synthetic estate ({fields:,} fields, seed {seed}): "
         f"{len(loaded) - skipped} sources loaded, {skipped} unchanged, {stale} stale removed; "
         f"{elements:,} elements in {seconds:.1f} s{rate}"
     )
+
+
+def _load_demo_warehouse(force: bool) -> None:
+    """The warehouse SQL of the demo company, its schemas mapped to the inventory's systems."""
+    system_map = read_system_map(DEMO_WAREHOUSE / "systems.yaml")
+    run = read_sql(
+        [DEMO_WAREHOUSE],
+        dialect="postgres",
+        systems=system_map,
+        default_system=system_map.default or DEFAULT_SYSTEM,
+    )
+    _load_sql_run(run, [DEMO_WAREHOUSE], strict=True, force=force)
 
 
 def _demo_inventory_key() -> str:

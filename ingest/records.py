@@ -164,6 +164,9 @@ class Dataset(NodeRecord):
     system: str | None = None  # system key
     kind: DatasetKind | None = None
     description: str | None = None
+    owner: str | None = None
+    temporary: bool | None = None  # a script's temporary table: its key names the script
+    tags: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ class Field(NodeRecord):
     format: str | None = None
     classification: Classification | None = None
     pii_category: str | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +244,7 @@ class Edge:
     flow_kind: FlowKind | None = None
     transform: str | None = None
     via: str | None = None  # the key of the Integration that carries this flow, if known
+    evidence: str | None = None  # where it is written down: "etl/load.sql:12"
     provenance: Provenance = field(default=DECLARED, kw_only=True)
 
     def __post_init__(self) -> None:
@@ -252,7 +257,12 @@ class Edge:
                 object.__setattr__(self, "key", FlowKind(self.flow_kind).value)
 
     def properties(self) -> dict[str, Scalar | list[Scalar]]:
-        values = {"flow_kind": _plain(self.flow_kind), "transform": self.transform, "via": self.via}
+        values = {
+            "flow_kind": _plain(self.flow_kind),
+            "transform": self.transform,
+            "via": self.via,
+            "evidence": self.evidence,
+        }
         return {name: value for name, value in values.items() if value is not None}
 
 
@@ -276,6 +286,7 @@ def flows_to(
     flow_kind: FlowKind = FlowKind.VALUE,
     transform: str | None = None,
     via: str | None = None,
+    evidence: str | None = None,
     provenance: Provenance = DECLARED,
 ) -> Edge:
     return Edge(
@@ -286,6 +297,7 @@ def flows_to(
         flow_kind=flow_kind,
         transform=transform,
         via=via,
+        evidence=evidence,
         provenance=provenance,
     )
 

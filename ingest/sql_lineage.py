@@ -1,33 +1,66 @@
 """SQL lineage: which tables and columns each statement of a SQL script reads and writes.
 
-Uses sqlglot to split, parse and qualify; knows nothing of Neo4j. Every statement is handled on
-its own: one that fails (parse error, sqlglot error, RecursionError) gets an ``error`` of the
-form ``"line N: message"`` and the others still produce lineage.
+Uses sqlglot to split, parse and qualify; knows nothing of Neo4j. Every statement is handled
+on its own: one that fails (parse error, sqlglot error, nesting too deep, too large) gets an
+``error`` of the form ``"line N: message"`` and the others still produce lineage.
 
-Column lineage is computed for INSERT ... SELECT, CREATE TABLE AS, CREATE [MATERIALIZED] VIEW
-and plain SELECT, tracing every output column through CTEs, derived tables, scalar/correlated
-subqueries and set operations (by position). Columns used only in WHERE / JOIN ON / GROUP BY /
-HAVING / QUALIFY go to ``filters``. MERGE and UPDATE give table-level lineage only (targets and
-sources, no columns); other statements are ``ddl``/``other``.
+Column lineage covers INSERT ... SELECT, CREATE TABLE AS, CREATE [MATERIALIZED] VIEW,
+SELECT INTO, UPDATE, MERGE and plain SELECT, through CTEs, derived tables, scalar and
+correlated subqueries, set operations (by position) and table functions (UNNEST, LATERAL,
+FLATTEN). Columns that only decide which rows (WHERE, JOIN ON, GROUP BY, HAVING, QUALIFY,
+MERGE ON) go to ``filters``. DDL gives the table's fields with their types.
 
-Without a schema, an unqualified column in a scope with several tables cannot be attributed
-and is left out of ``sources``; ``SELECT *`` stays ``src.*``.
+Schema awareness: the column lists of tables created by DDL anywhere in the run, of tables
+and views built earlier in the same script, and of an optional schema resolve ``SELECT *``
+and unqualified columns. Without them a star stays ``src.*`` and an unqualified column that
+could come from several tables goes to all of them, with a warning and a lower confidence.
 """
 
 from __future__ import annotations
 
-import re
+import functools
+import multiprocessing
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
-from sqlglot.optimizer.scope import Scope, build_scope
+from sqlglot.optimizer.scope import build_scope
+from sqlglot.schema import MappingSchema
 
-_GO = re.compile(r"^[ \t]*GO[ \t]*$", re.IGNORECASE | re.MULTILINE)
+from ingest.sql_schema_registry import SchemaRegistry
+from ingest.sql_split import split_statements, split_tokens
+from ingest.sql_statements import Plan, plan_of
+from ingest.sql_trace import (
+    AMBIGUOUS_CONFIDENCE,
+    Tracer,
+    base_tables,
+    filter_columns,
+    is_star,
+    table_name,
+)
+
+__all__ = [
+    "ColumnLineage",
+    "FieldDef",
+    "StatementLineage",
+    "dialect_name",
+    "lineage_of_paths",
+    "lineage_of_text",
+    "split_statements",
+    "summary",
+]
+
+# A statement longer than this is reported, not parsed: nothing legitimate is this big,
+# and parsing it would hold the run for minutes.
+MAX_STATEMENT_CHARS = 1_000_000
+
+# ``src.*`` -> ``tgt.*`` says "every column passes through" without knowing which.
+STAR_CONFIDENCE = 0.6
 
 
 @dataclass(frozen=True)
@@ -35,6 +68,13 @@ class ColumnLineage:
     target: str
     sources: tuple[str, ...]
     transform: str | None
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str  # qualified: table.column
+    type: str
 
 
 @dataclass(frozen=True)
@@ -48,6 +88,9 @@ class StatementLineage:
     columns: tuple[ColumnLineage, ...]
     filters: tuple[str, ...]
     error: str | None
+    warnings: tuple[str, ...] = ()
+    temp_tables: tuple[str, ...] = ()
+    fields: tuple[FieldDef, ...] = ()
 
     def as_dict(self) -> dict:
         return {
@@ -58,312 +101,376 @@ class StatementLineage:
             "targets": list(self.targets),
             "sources": list(self.sources),
             "columns": [
-                {"target": c.target, "sources": list(c.sources), "transform": c.transform}
+                {
+                    "target": c.target,
+                    "sources": list(c.sources),
+                    "transform": c.transform,
+                    "confidence": c.confidence,
+                }
                 for c in self.columns
             ],
             "filters": list(self.filters),
+            "fields": [{"name": f.name, "type": f.type} for f in self.fields],
+            "temp_tables": list(self.temp_tables),
+            "warnings": list(self.warnings),
             "error": self.error,
         }
 
 
-def split_statements(sql: str, dialect: str | None = None) -> list[tuple[int, str]]:
-    """(1-based start line, text) of each statement; ``GO`` lines separate batches."""
-    text = _GO.sub(lambda m: ";" + " " * (len(m.group(0)) - 1), sql)
+def lineage_of_text(
+    sql: str,
+    *,
+    file: str = "<text>",
+    dialect: str | None = None,
+    schema: dict | SchemaRegistry | None = None,
+    _ddl_known: bool = False,
+) -> list[StatementLineage]:
+    """Lineage of every statement of one script, in order."""
+    registry = _registry(schema, dialect)
     try:
-        tokens = sqlglot.tokenize(text, read=dialect)
-    except Exception:
-        first = next((i for i, ln in enumerate(text.splitlines(), 1) if ln.strip()), 1)
-        return [(first, text)] if text.strip() else []
-    out: list[tuple[int, str]] = []
-    chunk: list = []
-    for tok in [*tokens, None]:
-        if tok is not None and tok.token_type != sqlglot.TokenType.SEMICOLON:
-            chunk.append(tok)
-        elif chunk:
-            out.append((chunk[0].line, text[chunk[0].start : chunk[-1].end + 1]))
-            chunk = []
-    return out
+        chunks = split_tokens(sql, dialect)
+    except (Exception, RecursionError) as e:
+        return [_error(file, 1, 0, f"line 1: cannot split the script: {type(e).__name__}: {e}")]
+    parsed = [_parse(text, dialect, line, tokens) for line, text, tokens in chunks]
+    if not _ddl_known:
+        registry.learn_ddl(tree for tree in parsed if isinstance(tree, exp.Expression))
+    statements = [(line, text) for line, text, _ in chunks]
+    return _script(file, statements, parsed, dialect, registry.overlay())
 
 
-def _table_name(t: exp.Table) -> str:
-    return ".".join(p for p in (t.catalog, t.db, t.name) if p)
+def lineage_of_paths(
+    paths: Iterable[Path],
+    *,
+    dialect: str | None = None,
+    schema: dict | SchemaRegistry | None = None,
+    workers: int = 1,
+) -> list[StatementLineage]:
+    """Lineage of every ``.sql`` file under ``paths``, files in sorted order.
+
+    DDL anywhere in the run is read first, so a script may use a table defined in another.
+    With ``workers`` > 1 the files are shared among that many processes; the result is the
+    same as with one.
+    """
+    files = sql_files(paths)
+    registry = _registry(schema, dialect)
+    registry.learn_ddl(_ddl_trees(files, dialect))
+    if workers > 1 and len(files) > 1:
+        return _in_parallel(files, dialect, registry, workers)
+    return [r for f in files for r in _file_lineage(f, dialect, registry)]
+
+
+def dialect_name(name: str | None) -> str | None:
+    """A sqlglot dialect name, or None for ANSI; a misspelt one is a ValueError that
+    suggests the right spelling."""
+    if name is None or name.strip().lower() in ("", "ansi", "sql"):
+        return None
+    name = name.strip().lower()
+    sqlglot.Dialect.get_or_raise(name)
+    return name
+
+
+def sql_files(paths: Iterable[Path]) -> list[Path]:
+    found: set[Path] = set()
+    for path in map(Path, paths):
+        found.update(path.rglob("*.sql") if path.is_dir() else [path])
+    return sorted(found)
+
+
+def summary(results: Iterable[StatementLineage]) -> dict:
+    """Statement counts: ``statements`` = ``with_lineage`` + ``without_lineage`` + ``failed``."""
+    results = list(results)
+    failed = sum(1 for r in results if r.error)
+    with_lineage = sum(1 for r in results if not r.error and (r.columns or r.sources))
+    return {
+        "statements": len(results),
+        "with_lineage": with_lineage,
+        "without_lineage": len(results) - with_lineage - failed,
+        "failed": failed,
+        "warnings": sum(len(r.warnings) for r in results),
+    }
+
+
+# -- one file, one script --------------------------------------------------------------
+
+
+def _file_lineage(
+    path: Path, dialect: str | None, registry: SchemaRegistry
+) -> list[StatementLineage]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        return [_error(str(path), 1, 0, f"line 1: not UTF-8 text ({e.reason} at byte {e.start})")]
+    except OSError as e:
+        return [_error(str(path), 1, 0, f"line 1: cannot read the file: {e.strerror}")]
+    return lineage_of_text(text, file=str(path), dialect=dialect, schema=registry, _ddl_known=True)
+
+
+def _script(file, statements, parsed, dialect, registry: SchemaRegistry):
+    results = []
+    for index, ((line, text), tree) in enumerate(zip(statements, parsed, strict=True)):
+        result = _guarded(file, line, index, text, tree, dialect, registry)
+        registry.learn_result(result)
+        results.append(result)
+    return results
+
+
+def _guarded(file, line, index, text, tree, dialect, registry) -> StatementLineage:
+    if isinstance(tree, str):
+        return _error(file, line, index, tree)
+    try:
+        return _statement(tree, file, line, index, dialect, registry)
+    except RecursionError:
+        return _error(file, line, index, f"line {line}: statement nests too deeply")
+    except Exception as e:  # one statement must never stop the run
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        return _error(file, line, index, f"line {line}: {message}")
+
+
+def _parse(text: str, dialect, line: int, tokens: list | None = None) -> exp.Expression | str:
+    """The normalised tree, or an error message ``"line N: why"``. ``tokens`` (positioned in
+    the whole script) spare tokenizing the statement again."""
+    if len(text) > MAX_STATEMENT_CHARS:
+        too_long = f"statement is {len(text):,} characters; the limit is {MAX_STATEMENT_CHARS:,}"
+        return f"line {line}: {too_long}"
+    engine = _dialect(dialect)
+    try:
+        trees = engine.parser().parse(tokens, text) if tokens else engine.parse(text)
+    except sqlglot.errors.ParseError as e:
+        err = e.errors[0] if e.errors else {}
+        message = err.get("description") or str(e).splitlines()[0]
+        at = err.get("line") or line
+        return f"line {at if tokens else line + at - 1}: {message}"
+    except RecursionError:
+        return f"line {line}: statement nests too deeply"
+    except Exception as e:  # the tokenizer and parser raise more than ParseError
+        return f"line {line}: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+    if not trees or trees[0] is None:
+        return f"line {line}: empty statement"
+    if len(trees) > 1:  # never drop the rest silently
+        return f"line {line}: {len(trees)} statements without a semicolon between them"
+    try:
+        return normalize_identifiers(trees[0], dialect=engine)
+    except RecursionError:
+        return f"line {line}: statement nests too deeply"
+
+
+@functools.cache
+def _dialect(name: str | None) -> sqlglot.Dialect:
+    # One instance per run: sqlglot makes a new one whenever it is given a name.
+    return sqlglot.Dialect.get_or_raise(name)
 
 
 def _error(file: str, line: int, index: int, msg: str) -> StatementLineage:
     return StatementLineage(file, line, index, "other", (), (), (), (), msg)
 
 
-def lineage_of_text(
-    sql: str, *, file: str = "<text>", dialect: str | None = None, schema: dict | None = None
-) -> list[StatementLineage]:
-    results = []
-    try:
-        statements = split_statements(sql, dialect)
-    except (Exception, RecursionError) as e:
-        return [_error(file, 1, 0, f"line 1: cannot split script: {type(e).__name__}: {e}")]
-    for index, (line, text) in enumerate(statements):
-        try:
-            results.append(_statement(text, file, line, index, dialect, schema))
-        except RecursionError:
-            results.append(_error(file, line, index, f"line {line}: statement nests too deeply"))
-        except Exception as e:  # one statement must never stop the run
-            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-            results.append(_error(file, line, index, f"line {line}: {msg}"))
-    return results
+# -- one statement ---------------------------------------------------------------------
 
 
-def lineage_of_paths(
-    paths: list[Path], *, dialect: str | None = None, schema: dict | None = None
-) -> list[StatementLineage]:
-    files: set[Path] = set()
-    for p in paths:
-        p = Path(p)
-        files.update(p.rglob("*.sql") if p.is_dir() else [p])
-    out = []
-    for f in sorted(files):
-        try:
-            text = f.read_text(encoding="utf-8", errors="replace")
-        except OSError as e:
-            out.append(_error(str(f), 1, 0, f"line 1: {e}"))
-            continue
-        out.extend(lineage_of_text(text, file=str(f), dialect=dialect, schema=schema))
-    return out
-
-
-def summary(results) -> dict:
-    results = list(results)
-    failed = sum(1 for r in results if r.error)
-    with_lineage = sum(1 for r in results if not r.error and (r.columns or r.sources))
-    return {"statements": len(results), "with_lineage": with_lineage, "failed": failed}
-
-
-class _Tracer:
-    def __init__(self, root: Scope):
-        self.scopes = {id(s.expression): s for s in root.traverse()}
-
-    def leaves(self, scope: Scope) -> list[Scope]:
-        """The SELECT scopes of a set operation (UNION/INTERSECT/EXCEPT), left to right."""
-        stack, out = [scope.expression], []
-        while stack:
-            e = stack.pop()
-            if isinstance(e, exp.SetOperation):
-                stack += [e.expression, e.this]
-            elif id(e) in self.scopes:
-                out.append(self.scopes[id(e)])
-        return out
-
-    def column(self, scope: Scope, col: exp.Column, depth: int = 0) -> set[str]:
-        if depth > 50:
-            return set()
-        source = scope.sources.get(col.table)
-        if source is None and not col.table and len(scope.selected_sources) == 1:
-            source = next(iter(scope.selected_sources.values()))[1]
-        if isinstance(source, exp.Table):
-            return {f"{_table_name(source)}.{col.name}"}
-        if isinstance(source, Scope):
-            return self.output(source, col.name, None, depth + 1)
-        return set()
-
-    def output(self, scope: Scope, name: str | None, pos: int | None, depth: int) -> set[str]:
-        """Source columns of output ``name`` (or position ``pos``) of ``scope``."""
-        if isinstance(scope.expression, exp.SetOperation):
-            expr = scope.expression
-            first = expr
-            while isinstance(first, exp.SetOperation):
-                first = first.left
-            if pos is None:
-                names = [s.alias_or_name for s in first.selects]
-                pos = names.index(name) if name in names else None
-            if pos is None:
-                return set()
-            out: set[str] = set()
-            for sub in self.leaves(scope):
-                out |= self.output(sub, None, pos, depth + 1)
-            return out
-        selects = scope.expression.selects if isinstance(scope.expression, exp.Query) else []
-        if pos is not None:
-            proj = selects[pos] if pos < len(selects) else None
-        else:
-            proj = next((s for s in selects if s.alias_or_name == name), None)
-        if proj is None:
-            return set()
-        return self.expr(scope, proj, depth)
-
-    def expr(
-        self, scope: Scope, node: exp.Expression, depth: int = 0, values: bool = True
-    ) -> set[str]:
-        out: set[str] = set()
-        for col in node.find_all(exp.Column):
-            if isinstance(col.this, exp.Star) or (values and _in_filter(col, node)):
-                continue
-            # a column inside a scalar/IN subquery belongs to that subquery's scope; a
-            # correlated one to the nearest enclosing scope that knows its table
-            sc = self.scopes.get(id(col.find_ancestor(exp.Select)), scope)
-            while sc.parent is not None and col.table and col.table not in sc.sources:
-                sc = sc.parent
-            out |= self.column(sc, col, depth)
-        return out
-
-
-_FILTER_CLAUSES = (exp.Where, exp.Having, exp.Group, exp.Qualify, exp.Join)
-
-
-def _in_filter(col: exp.Expression, top: exp.Expression) -> bool:
-    """Whether ``col`` sits in a WHERE/JOIN/GROUP BY/HAVING/QUALIFY below ``top``."""
-    node = col.parent
-    while node is not None and node is not top:
-        if isinstance(node, _FILTER_CLAUSES):
-            return True
-        node = node.parent
-    return False
-
-
-def _tables(scope: Scope) -> set[str]:
-    out = set()
-    for s in scope.traverse():
-        for src in s.sources.values():
-            if isinstance(src, exp.Table):
-                out.add(_table_name(src))
-    return out
-
-
-def _filters(root: Scope, tracer: _Tracer) -> set[str]:
-    out: set[str] = set()
-    for s in root.traverse():
-        e = s.expression
-        nodes = [e.args.get(k) for k in ("where", "group", "having", "qualify")]
-        nodes += [j.args.get("on") for j in e.args.get("joins") or []]
-        for n in nodes:
-            if n is not None:
-                out |= tracer.expr(s, n, values=False)
-    return out
-
-
-def _statement(text, file, line, index, dialect, schema) -> StatementLineage:
-    try:
-        tree = sqlglot.parse_one(text, read=dialect)
-    except sqlglot.errors.ParseError as e:
-        err = e.errors[0] if e.errors else {}
-        msg = err.get("description") or str(e).splitlines()[0]
-        at = line + (err.get("line") or 1) - 1
-        return _error(file, line, index, f"line {at}: {msg}")
-    if tree is None:
-        return _error(file, line, index, f"line {line}: empty statement")
-    tree = normalize_identifiers(tree, dialect=dialect)
-    kind, target, query, target_cols = _classify(tree)
-    if query is None:
-        targets = (_table_name(target),) if target is not None else ()
-        ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
-        tables = {_table_name(t) for t in tree.find_all(exp.Table)} - set(targets) - ctes
-        return StatementLineage(
-            file, line, index, kind, targets, tuple(sorted(tables)), (), (), None
-        )
-    query = query.copy()
-    with_ = tree.args.get("with_") or tree.args.get("with")
-    if with_ is not None and query is not tree and not query.args.get("with_"):
-        query.set("with_", with_.copy())
-    opts = {
-        "schema": _nested(schema),
-        "dialect": dialect,
-        "identify": False,
-        "validate_qualify_columns": False,
-        "expand_stars": bool(schema),
-    }
-    try:
-        query = qualify(query.copy(), **opts)
-    except sqlglot.errors.OptimizeError:
-        # e.g. a scalar subquery sqlglot cannot resolve without a schema: keep names as written
-        query = qualify(query, **opts, qualify_columns=False)
+def _statement(tree, file, line, index, dialect, registry: SchemaRegistry) -> StatementLineage:
+    plan = plan_of(tree)
+    target = table_name(plan.target) if plan.target is not None else None
+    temp = (target,) if plan.temporary and target else ()
+    if plan.query is None:
+        return _table_level(tree, plan, target, temp, file, line, index)
+    schema = registry.for_tables(_written_tables(plan.query))
+    transforms = _transforms(plan.query, dialect)
+    query = _qualified(plan.query, schema, dialect)
     root = build_scope(query)
     if root is None:
-        raise ValueError("cannot build scope")
-    tracer = _Tracer(root)
-    tname = _table_name(target) if target is not None else None
-    columns = []
-    first = query
-    while isinstance(first, exp.SetOperation):
-        first = first.left
-    for pos, proj in enumerate(first.selects):
-        if isinstance(proj, exp.Star) or (
-            isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star)
-        ):
-            leaves = tracer.leaves(root) if isinstance(query, exp.SetOperation) else [root]
-            scope = leaves[0] if leaves else root
-            srcs = (
-                {
-                    f"{_table_name(s)}.*"
-                    for s in (scope.sources.get(proj.table),)
-                    if isinstance(s, exp.Table)
-                }
-                if isinstance(proj, exp.Column) and proj.table
-                else {f"{t}.*" for t in _tables(scope)}
-            )
-            columns.append(ColumnLineage(f"{tname or ''}.*".lstrip("."), tuple(sorted(srcs)), None))
-            continue
-        name = target_cols[pos] if pos < len(target_cols) else proj.alias_or_name
-        srcs = tracer.output(root, None, pos, 0)
-        inner = proj.unalias()
-        transform = None if isinstance(inner, exp.Column) else inner.sql(dialect=dialect)
-        full = f"{tname}.{name}" if tname else name
-        columns.append(ColumnLineage(full, tuple(sorted(srcs)), transform))
-    tables = _tables(root)
+        raise ValueError("cannot follow the query's scopes")
+    tracer = Tracer(root, known={name: set(cols) for name, cols in schema.items()})
+    if plan.dml and target:
+        tracer.implied.setdefault(target, set()).update(plan.columns)
+    columns = _columns(query, root, tracer, plan, target, transforms)
     return StatementLineage(
         file,
         line,
         index,
-        kind,
-        (tname,) if tname else (),
-        tuple(sorted(tables)),
-        tuple(columns),
-        tuple(sorted(_filters(root, tracer))),
+        plan.kind,
+        (target,) if target else (),
+        tuple(sorted(_sources(tree, root, plan, target, query))),
+        tuple(_merge_same_target(columns)),
+        tuple(sorted(filter_columns(tracer))),
         None,
+        tuple(tracer.warnings),
+        temp,
     )
 
 
-def _nested(schema: dict | None) -> dict | None:
-    """{"db.table": cols} -> {"db": {"table": cols}}, as sqlglot's schema wants."""
+def _table_level(tree, plan: Plan, target, temp, file, line, index) -> StatementLineage:
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    tables = {table_name(t) for t in tree.find_all(exp.Table)} - {target} - ctes
+    fields = tuple(FieldDef(f"{target}.{name}", kind) for name, kind in plan.fields if target)
+    targets = (target,) if target else ()
+    return StatementLineage(
+        file, line, index, plan.kind, targets, tuple(sorted(tables)), (), (), None, (), temp, fields
+    )
+
+
+def _qualified(query: exp.Query, schema: dict, dialect: str | None) -> exp.Query:
+    options = {
+        "schema": _mapping_schema(schema, dialect),
+        "dialect": _dialect(dialect),
+        "identify": False,
+        "validate_qualify_columns": False,
+        "expand_stars": True,
+    }
+    # In place: the tree is this statement's own, and copying it costs more than qualifying.
+    try:
+        return qualify(query, **options)
+    except sqlglot.errors.OptimizeError:
+        # e.g. a scalar subquery sqlglot cannot resolve without a schema: keep names as written
+        return qualify(query, **options, qualify_columns=False)
+
+
+def _transforms(query: exp.Query, dialect: str | None) -> list[str | None]:
+    """Each projection's expression as written (qualify would add aliases); None for a
+    plain column, which is a copy rather than a transform."""
+    out = []
+    for projection in _leftmost(query).selects:
+        inner = projection.unalias()
+        out.append(None if isinstance(inner, exp.Column) else inner.sql(dialect=_dialect(dialect)))
+    return out
+
+
+def _columns(query, root, tracer: Tracer, plan: Plan, target, transforms) -> list[ColumnLineage]:
+    first = _leftmost(query)
+    if len(transforms) != len(first.selects):  # a star was expanded
+        transforms = [_transform_of(p) for p in first.selects]
+    out = []
+    for pos, projection in enumerate(first.selects):
+        if is_star(projection):
+            out.append(_star(projection, root, tracer, target))
+            continue
+        name = plan.columns[pos] if pos < len(plan.columns) else projection.alias_or_name
+        if plan.dml and pos >= len(plan.columns):
+            continue  # DELETE's placeholder projection
+        tracer.guessed.clear()
+        sources = tracer.output(root, None, pos)
+        transform = transforms[pos]
+        confidence = AMBIGUOUS_CONFIDENCE if tracer.guessed & sources else 1.0
+        full = f"{target}.{name}" if target else name
+        out.append(ColumnLineage(full, tuple(sorted(sources)), transform, confidence))
+    return out
+
+
+def _transform_of(projection: exp.Expression) -> str | None:
+    inner = projection.unalias()
+    return None if isinstance(inner, exp.Column) else inner.sql()
+
+
+def _leftmost(query: exp.Expression) -> exp.Expression:
+    while isinstance(query, exp.SetOperation):
+        query = query.left
+    return query
+
+
+def _star(projection, root, tracer: Tracer, target) -> ColumnLineage:
+    scope = (tracer.leaves(root) or [root])[0]
+    if isinstance(projection, exp.Column) and projection.table:
+        picked = [scope.sources.get(projection.table)]
+    else:
+        picked = [source for _, source in scope.selected_sources.values()]
+    sources = {f"{table_name(s)}.*" for s in picked if isinstance(s, exp.Table)}
+    for s in picked:
+        if not isinstance(s, exp.Table) and s is not None and hasattr(s, "expression"):
+            sources |= {f"{t}.*" for t in base_tables(s)}
+    return ColumnLineage(
+        f"{target or ''}.*".lstrip("."), tuple(sorted(sources)), None, STAR_CONFIDENCE
+    )
+
+
+def _sources(tree, root, plan: Plan, target, query) -> set[str]:
+    ctes = {c.alias_or_name for c in query.find_all(exp.CTE)}
+    tables = base_tables(root) - ctes
+    # the table an UPDATE/MERGE/DELETE writes is read only if the statement names it twice
+    named = sum(1 for t in tree.find_all(exp.Table) if table_name(t) == target)
+    if plan.dml and target in tables and named < 2:
+        tables.discard(target)
+    return tables
+
+
+def _merge_same_target(columns: list[ColumnLineage]) -> Iterator[ColumnLineage]:
+    """MERGE writes a column in several branches: one entry, the union of its sources."""
+    merged: dict[str, ColumnLineage] = {}
+    for c in columns:
+        seen = merged.get(c.target)
+        if seen is None:
+            merged[c.target] = c
+            continue
+        merged[c.target] = ColumnLineage(
+            c.target,
+            tuple(sorted(set(seen.sources) | set(c.sources))),
+            seen.transform or c.transform,
+            min(seen.confidence, c.confidence),
+        )
+    return iter(merged.values())
+
+
+def _written_tables(query: exp.Expression) -> set[str]:
+    return {table_name(t) for t in query.find_all(exp.Table)}
+
+
+def _mapping_schema(schema: dict[str, dict[str, str]], dialect) -> MappingSchema | None:
+    nested = _nested(schema)
+    if nested is None:
+        return None
+    # names are normalised already; sqlglot's own pass costs more than the qualify
+    return MappingSchema(nested, dialect=_dialect(dialect), normalize=False)
+
+
+def _nested(schema: dict[str, dict[str, str]]) -> dict | None:
+    """{"db.table": cols} -> {"db": {"table": cols}}, every name padded to one depth (sqlglot
+    wants one depth; an empty leading part matches a name written with fewer parts)."""
     if not schema:
         return None
+    depth = max(len(name.split(".")) for name in schema)
     out: dict = {}
-    for key, cols in schema.items():
-        parts = key.split(".") if isinstance(cols, dict) and "." in key else [key]
+    for name, cols in schema.items():
+        parts = name.split(".")
+        parts = [""] * (depth - len(parts)) + parts
         node = out
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = cols
-    depths = {len(k.split(".")) for k in schema}
-    if len(depths) > 1:
-        raise ValueError("schema keys must all have the same number of parts")
     return out
 
 
-def _classify(tree: exp.Expression) -> tuple[str, Any, Any, list[str]]:
-    """(kind, target table, query, target column names)."""
-    if isinstance(tree, exp.Insert):
-        this = tree.this
-        cols: list[str] = []
-        if isinstance(this, exp.Schema):
-            cols = [c.name for c in this.expressions]
-            this = this.this
-        q = tree.expression
-        return "insert", this, q if isinstance(q, exp.Query) else None, cols
-    if isinstance(tree, exp.Create):
-        this = tree.this
-        cols = []
-        if isinstance(this, exp.Schema):
-            cols = [c.name for c in this.expressions if isinstance(c, exp.Identifier | exp.Column)]
-            this = this.this
-        q = tree.expression
-        kind_ = (tree.args.get("kind") or "").upper()
-        if isinstance(q, exp.Query):
-            return ("create_view" if kind_ == "VIEW" else "create_table_as"), this, q, cols
-        return "ddl", this if isinstance(this, exp.Table) else None, None, []
-    if isinstance(tree, exp.Query):
-        return "select", None, tree, []
-    if isinstance(tree, exp.Merge):
-        return "merge", tree.this, None, []
-    if isinstance(tree, exp.Update):
-        return "update", tree.this, None, []
-    if isinstance(tree, exp.Drop | exp.Alter):
-        return "ddl", tree.find(exp.Table), None, []
-    return "other", None, None, []
+# -- schema and parallel runs -----------------------------------------------------------
+
+
+def _registry(schema, dialect) -> SchemaRegistry:
+    if isinstance(schema, SchemaRegistry):
+        return schema
+    return SchemaRegistry.from_mapping(schema or {}, dialect)
+
+
+def _ddl_trees(files: list[Path], dialect: str | None) -> Iterator[exp.Expression]:
+    """Parsed CREATE TABLE / ALTER TABLE statements of the run (others are not parsed here)."""
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # reported when the file's lineage is read
+        for line, statement, tokens in split_tokens(text, dialect):
+            head = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+            if head in ("CREATE", "ALTER"):
+                tree = _parse(statement, dialect, line, tokens)
+                if isinstance(tree, exp.Expression):
+                    yield tree
+
+
+_WORKER_STATE: dict = {}
+
+
+def _in_parallel(files, dialect, registry, workers) -> list[StatementLineage]:
+    _WORKER_STATE.update(dialect=dialect, registry=registry)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        chunks = pool.map(_worker, files, chunksize=max(1, len(files) // (workers * 8)))
+        return [r for chunk in chunks for r in chunk]
+
+
+def _worker(path: Path) -> list[StatementLineage]:
+    return _file_lineage(path, _WORKER_STATE["dialect"], _WORKER_STATE["registry"])

@@ -15,6 +15,7 @@ from graph.stats import graph_stats
 from tests.conftest import FIXTURES, free_port
 
 RECORDS = FIXTURES / "records"
+SQL_ESTATE = FIXTURES / "sql_estate"
 
 
 def flowatlas(
@@ -266,7 +267,7 @@ def test_demo_replaces_the_synthetic_estate(
     flowatlas("demo", "--synthetic", "--fields", "200", settings=neo4j_settings, tmp_path=tmp_path)
     flowatlas("demo", settings=neo4j_settings, tmp_path=tmp_path)
     records, _, _ = graph.execute_query("MATCH (s:Source) RETURN collect(DISTINCT s.kind) AS kinds")
-    assert records[0]["kinds"] == ["inventory"]
+    assert sorted(records[0]["kinds"]) == ["inventory", "sql"]
 
 
 def test_sql_lineage_prints_the_json_contract_without_a_server(tmp_path: Path) -> None:
@@ -282,5 +283,67 @@ def test_sql_lineage_prints_the_json_contract_without_a_server(tmp_path: Path) -
     first = document["statements"][0]
     assert first["targets"] == ["mart.customer_360"]
     assert first["columns"][0]["sources"] == ["crm.customers.email"]
-    assert document["summary"] == {"statements": 2, "with_lineage": 1, "failed": 1}
+    assert document["summary"] == {
+        "statements": 2, "with_lineage": 1, "without_lineage": 0, "failed": 1, "warnings": 0
+    }  # fmt: skip
     assert document["statements"][1]["error"]
+
+
+def test_sql_lineage_misspelt_dialect_suggests_the_right_one(tmp_path: Path) -> None:
+    script = tmp_path / "load.sql"
+    script.write_text("SELECT 1")
+    result = flowatlas("sql-lineage", str(script), "--dialect", "postgress", settings=None,
+                       tmp_path=tmp_path)  # fmt: skip
+    assert result.returncode == 1
+    assert "Did you mean postgres?" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sql_lineage_text_format_is_a_readable_tree(tmp_path: Path) -> None:
+    result = flowatlas("sql-lineage", str(SQL_ESTATE / "etl"), "--format", "text",
+                       "--dialect", "postgres", settings=None, tmp_path=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "load.sql:5 insert mart.customers" in result.stdout
+    assert "mart.customers.email <- active.email  = LOWER(a.email)" in result.stdout
+    assert "rows chosen by" in result.stdout
+    assert "load.sql:12 other error line 12:" in result.stderr
+
+
+def test_ingest_sql_reports_rejections_and_loads_the_rest(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    result = flowatlas("ingest", "sql", str(SQL_ESTATE / "etl"), "--dialect", "postgres",
+                       "--systems", str(SQL_ESTATE / "systems.yaml"),
+                       settings=neo4j_settings, tmp_path=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"rejected {SQL_ESTATE / 'etl' / 'load.sql'}:12: " in result.stderr
+    assert "2 files, 5 statements read = 4 accepted + 1 rejected" in result.stdout
+    records, _, _ = graph.execute_query(
+        "MATCH (:Field {key: 'crm:crm.contacts#phone'})-[r:FLOWS_TO]->(f:Field) "
+        "RETURN collect(f.key) AS downstream"
+    )
+    assert len(records[0]["downstream"]) == 1  # into the temp table
+
+
+def test_ingest_sql_strict_loads_nothing_when_a_statement_fails(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    result = flowatlas("ingest", "sql", str(SQL_ESTATE / "etl"), "--strict",
+                       settings=neo4j_settings, tmp_path=tmp_path)  # fmt: skip
+    assert result.returncode == 1
+    assert "--strict: nothing loaded" in result.stderr
+    assert graph_stats(graph).nodes == {}
+
+
+def test_ingest_sql_forgets_a_deleted_script(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "etl"
+    folder.mkdir()
+    (folder / "a.sql").write_text("INSERT INTO m.a SELECT x FROM s.a;")
+    (folder / "b.sql").write_text("INSERT INTO m.b SELECT y FROM s.b;")
+    flowatlas("ingest", "sql", str(folder), settings=neo4j_settings, tmp_path=tmp_path)
+    (folder / "b.sql").unlink()
+    result = flowatlas("ingest", "sql", str(folder), settings=neo4j_settings, tmp_path=tmp_path)
+    assert "0 sources loaded" in result.stdout and "1 of deleted scripts removed" in result.stdout
+    records, _, _ = graph.execute_query("MATCH (d:Dataset) RETURN collect(d.name) AS names")
+    assert sorted(records[0]["names"]) == ["m.a", "s.a"]

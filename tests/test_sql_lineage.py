@@ -38,11 +38,13 @@ def test_contract_example():
     d = r.as_dict()
     assert set(d) == {
         "file", "line", "index", "kind", "targets", "sources", "columns", "filters", "error",
+        "fields", "temp_tables", "warnings",
     }  # fmt: skip
     assert d["columns"][0] == {
         "target": "mart.customer_360.email",
         "sources": ["crm.customers.email"],
         "transform": "LOWER(c.email)",
+        "confidence": 1.0,
     }
 
 
@@ -181,3 +183,162 @@ def test_names_normalised_as_the_dialect_does():
     (r,) = lineage_of_text("CREATE VIEW m.v AS SELECT a FROM s.t", dialect="snowflake")
     assert (r.targets, r.sources) == (("M.V",), ("S.T",))
     assert cols(r) == {"M.V.A": (("S.T.A",), None)}
+
+
+def test_merge_maps_update_and_insert_branches_to_columns():
+    (r,) = lineage_of_text(
+        "MERGE INTO mart.customers AS t USING crm.contacts AS s ON t.id = s.contact_id "
+        "WHEN MATCHED AND s.deleted = 1 THEN DELETE "
+        "WHEN MATCHED THEN UPDATE SET t.email = LOWER(s.email) "
+        "WHEN NOT MATCHED THEN INSERT (id, email) VALUES (s.contact_id, s.email)"
+    )
+    assert (r.kind, r.targets, r.sources) == ("merge", ("mart.customers",), ("crm.contacts",))
+    assert cols(r) == {
+        "mart.customers.email": (("crm.contacts.email",), "LOWER(s.email)"),
+        "mart.customers.id": (("crm.contacts.contact_id",), None),
+    }
+    assert r.filters == ("crm.contacts.contact_id", "crm.contacts.deleted", "mart.customers.id")
+
+
+def test_update_from_reads_the_targets_own_columns():
+    (r,) = lineage_of_text(
+        "UPDATE billing.accounts SET balance = balance + p.amount FROM pay.payments p "
+        "WHERE billing.accounts.id = p.account_id",
+        dialect="postgres",
+    )
+    assert r.sources == ("pay.payments",)
+    assert cols(r)["billing.accounts.balance"][0] == (
+        "billing.accounts.balance",
+        "pay.payments.amount",
+    )
+    assert r.columns[0].confidence == 1.0 and r.warnings == ()
+
+
+def test_mysql_update_join():
+    (r,) = lineage_of_text(
+        "UPDATE shop.orders o JOIN crm.customers c ON o.customer_id = c.id SET o.email = c.email",
+        dialect="mysql",
+    )
+    assert r.sources == ("crm.customers",)
+    assert cols(r) == {"shop.orders.email": (("crm.customers.email",), None)}
+    assert r.filters == ("crm.customers.id", "shop.orders.customer_id")
+
+
+def test_delete_using_gives_sources_and_filters_only():
+    (r,) = lineage_of_text(
+        "DELETE FROM crm.contacts USING gdpr.erasures e WHERE crm.contacts.email = e.email",
+        dialect="postgres",
+    )
+    assert (r.kind, r.targets, r.sources, r.columns) == (
+        "delete", ("crm.contacts",), ("gdpr.erasures",), ()
+    )  # fmt: skip
+    assert r.filters == ("crm.contacts.email", "gdpr.erasures.email")
+
+
+def test_temp_table_is_marked_and_its_columns_are_known_to_later_statements():
+    rs = lineage_of_text(
+        "CREATE TEMP TABLE recent AS SELECT id, email FROM crm.contacts WHERE active;\n"
+        "INSERT INTO mart.emails SELECT * FROM recent;",
+        dialect="postgres",
+    )
+    assert rs[0].temp_tables == ("recent",)
+    assert rs[1].sources == ("recent",)
+    assert cols(rs[1]) == {
+        "mart.emails.id": (("recent.id",), None),
+        "mart.emails.email": (("recent.email",), None),
+    }
+
+
+def test_tsql_select_into_hash_table_is_temporary():
+    (r,) = lineage_of_text("SELECT id, email INTO #staged FROM dbo.contacts", dialect="tsql")
+    assert (r.kind, r.targets, r.temp_tables) == ("select_into", ("#staged",), ("#staged",))
+    assert cols(r)["#staged.email"][0] == ("dbo.contacts.email",)
+
+
+def test_ddl_gives_typed_fields():
+    rs = lineage_of_text(
+        "CREATE TABLE crm.contacts (id INT, email VARCHAR(200));\n"
+        "ALTER TABLE crm.contacts ADD COLUMN phone TEXT;",
+        dialect="postgres",
+    )
+    assert [(f.name, f.type) for r in rs for f in r.fields] == [
+        ("crm.contacts.id", "INT"),
+        ("crm.contacts.email", "VARCHAR(200)"),
+        ("crm.contacts.phone", "TEXT"),
+    ]
+
+
+def test_ddl_in_one_file_expands_a_star_in_another(tmp_path):
+    (tmp_path / "a_load.sql").write_text("INSERT INTO mart.c SELECT * FROM crm.contacts;")
+    (tmp_path / "b_ddl.sql").write_text("CREATE TABLE crm.contacts (id INT, email TEXT);")
+    load, _ = lineage_of_paths([tmp_path])
+    assert cols(load) == {
+        "mart.c.id": (("crm.contacts.id",), None),
+        "mart.c.email": (("crm.contacts.email",), None),
+    }
+
+
+def test_schema_table_matches_a_name_written_with_fewer_parts():
+    (r,) = lineage_of_text(
+        "INSERT INTO m.t SELECT * FROM contacts",
+        schema={"warehouse.crm.contacts": {"ID": "int", "Email": "text"}},
+    )
+    assert cols(r) == {"m.t.id": (("contacts.id",), None), "m.t.email": (("contacts.email",), None)}
+
+
+def test_unqualified_column_proven_by_a_qualified_use_is_not_a_guess():
+    (r,) = lineage_of_text(
+        "INSERT INTO m.t (e) SELECT email FROM crm.contacts c JOIN shop.orders o "
+        "ON o.cid = c.id WHERE c.email IS NOT NULL"
+    )
+    assert r.columns[0].sources == ("crm.contacts.email",)
+    assert r.columns[0].confidence == 1.0 and r.warnings == ()
+
+
+def test_ambiguous_unqualified_column_goes_to_all_candidates_with_a_warning():
+    (r,) = lineage_of_text(
+        "INSERT INTO m.t (e) SELECT email FROM crm.contacts c JOIN shop.orders o ON o.cid = c.id"
+    )
+    assert r.columns[0].sources == ("crm.contacts.email", "shop.orders.email")
+    assert r.columns[0].confidence < 1.0
+    assert "give a schema" in r.warnings[0]
+
+
+def test_schema_resolves_an_ambiguous_column():
+    (r,) = lineage_of_text(
+        "INSERT INTO m.t (e) SELECT email FROM crm.contacts c JOIN shop.orders o ON o.cid = c.id",
+        schema={"crm.contacts": {"id": "int", "email": "text"}, "shop.orders": {"cid": "int"}},
+    )
+    assert r.columns[0].sources == ("crm.contacts.email",)
+    assert r.columns[0].confidence == 1.0
+
+
+def test_unnest_column_traces_to_the_array_it_unnests():
+    (r,) = lineage_of_text(
+        "INSERT INTO m.items (sku) SELECT i.sku FROM shop.orders o, UNNEST(o.lines) AS i(sku)",
+        dialect="postgres",
+    )
+    assert cols(r)["m.items.sku"][0] == ("shop.orders.lines",)
+
+
+def test_star_without_schema_has_lower_confidence():
+    r = one("star.sql")
+    assert r.columns[0].confidence < 1.0
+
+
+def test_oversized_statement_is_reported_not_parsed():
+    rs = lineage_of_text("SELECT 1;\nSELECT '" + "x" * 1_100_000 + "';\nSELECT 2")
+    assert [bool(r.error) for r in rs] == [False, True, False]
+    assert "limit" in rs[1].error and rs[1].error.startswith("line 2:")
+
+
+def test_non_utf8_file_is_an_error_naming_the_file(tmp_path):
+    bad = tmp_path / "latin1.sql"
+    bad.write_bytes("SELECT 'Müller' AS n;".encode("latin-1"))
+    (r,) = lineage_of_paths([bad])
+    assert r.file == str(bad) and "not UTF-8" in r.error
+
+
+def test_parallel_run_equals_sequential_run():
+    sequential = lineage_of_paths([FIX])
+    assert lineage_of_paths([FIX], workers=2) == sequential

@@ -1,0 +1,241 @@
+"""SQL scripts as graph records: datasets, fields and their value and filter flows.
+
+Each ``.sql`` file is one source, so editing one script replaces exactly its facts. Tables
+land in systems through a system map (``warehouse: ["analytics.*"]``); a table no pattern
+matches goes to the default system. Every flow keeps the statement's transform, its
+``file:line`` and a confidence (lower where a star or an ambiguous column had to be
+resolved without a schema).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ingest.records import (
+    Dataset,
+    DatasetKind,
+    Edge,
+    Field,
+    FlowKind,
+    Method,
+    Provenance,
+    Record,
+    SourceInfo,
+    System,
+    contains,
+    dataset_key,
+    field_key,
+    flows_to,
+    ref,
+    system_key,
+)
+from ingest.sql_lineage import StatementLineage, lineage_of_paths, sql_files
+from ingest.sql_schema_registry import SchemaRegistry
+
+SQL_KIND = "sql"
+DEFAULT_SYSTEM = "warehouse"
+# Bumped whenever the facts drawn from unchanged SQL may change, so sources reload.
+LINEAGE_VERSION = "2"
+
+_WRITES = {"create_view": DatasetKind.VIEW, "create_table_as": DatasetKind.TABLE}
+
+
+class SystemLookup(Protocol):
+    def system_for(self, table: str) -> str | None: ...
+
+
+@dataclass
+class SqlSource:
+    """One script: its source description, its records and its statements' lineage."""
+
+    info: SourceInfo
+    records: list[Record]
+    statements: list[StatementLineage]
+
+    @property
+    def errors(self) -> list[str]:
+        # the error says "line N: why", N being where in the statement the parser stopped
+        return [f"{s.file}:{s.error.removeprefix('line ')}" for s in self.statements if s.error]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{s.file}:{s.line}: {w}" for s in self.statements for w in s.warnings]
+
+
+@dataclass
+class SqlRun:
+    sources: list[SqlSource] = field(default_factory=list)
+
+    @property
+    def statements(self) -> list[StatementLineage]:
+        return [s for source in self.sources for s in source.statements]
+
+
+def read_sql(
+    paths: Iterable[Path],
+    *,
+    dialect: str | None = None,
+    schema: dict | None = None,
+    systems: SystemLookup | None = None,
+    default_system: str = DEFAULT_SYSTEM,
+    workers: int = 1,
+) -> SqlRun:
+    """Lineage of every ``.sql`` file under ``paths`` as graph records, one source per file."""
+    files = sql_files(paths)
+    registry = SchemaRegistry.from_mapping(schema or {}, dialect)
+    results = lineage_of_paths(files, dialect=dialect, schema=registry, workers=workers)
+    by_file: dict[str, list[StatementLineage]] = {str(f): [] for f in files}
+    for result in results:
+        by_file[result.file].append(result)
+    namer = _Namer(registry, systems, default_system)
+    run_hash = _run_fingerprint(dialect, schema, systems, default_system, registry)
+    return SqlRun([_source(Path(f), s, namer, run_hash) for f, s in by_file.items()])
+
+
+def _source(path: Path, statements: list[StatementLineage], namer, run_hash: str) -> SqlSource:
+    builder = _Builder(namer, str(path))
+    for statement in statements:
+        if not statement.error:
+            builder.statement(statement)
+    failed = sum(1 for s in statements if s.error)
+    digest = hashlib.sha256(path.read_bytes() + run_hash.encode()).hexdigest()
+    info = SourceInfo(
+        key=f"{SQL_KIND}:{path.resolve().as_posix()}",
+        kind=SQL_KIND,
+        uri=str(path),
+        content_hash=digest,
+        summary={
+            "unit": "statements",
+            "read": len(statements),
+            "accepted": len(statements) - failed,
+            "rejected": failed,
+            "warnings": sum(len(s.warnings) for s in statements),
+        },
+    )
+    return SqlSource(info, builder.records(), statements)
+
+
+class _Namer:
+    """Table name -> (system key, dataset name); names written with fewer parts than a known
+    table take the known table's full name, so ``orders`` and ``analytics.orders`` meet."""
+
+    def __init__(self, registry: SchemaRegistry, systems, default_system: str):
+        self.registry = registry
+        self.systems = systems
+        self.default = system_key(default_system)
+
+    def dataset(self, table: str) -> tuple[str, str]:
+        name = self.registry.canonical(table)
+        system = self.systems.system_for(name) if self.systems is not None else None
+        return (system_key(system) if system else self.default), name
+
+
+class _Builder:
+    def __init__(self, namer: _Namer, file: str):
+        self.namer = namer
+        self.file = file
+        self.nodes: dict[str, Record] = {}
+        self.edges: dict[tuple, Edge] = {}
+        self.temporary: set[str] = set()
+
+    def records(self) -> list[Record]:
+        return [*self.nodes.values(), *self.edges.values()]
+
+    def statement(self, s: StatementLineage) -> None:
+        self.temporary.update(s.temp_tables)
+        evidence = f"{s.file}:{s.line}"
+        written = _WRITES.get(s.kind)
+        targets = [self.dataset(t, written) for t in s.targets]
+        sources = [self.dataset(t) for t in s.sources]
+        for f in s.fields:
+            table, _, column = f.name.rpartition(".")
+            self.field(table, column, f.type or None)
+        for target in targets:
+            for source in sources:
+                if source.key != target.key:
+                    self.flow(source, target, FlowKind.VALUE, None, evidence, 1.0)
+        for column in s.columns:
+            self.column(column, evidence)
+        for target in targets:
+            for filtered in s.filters:
+                table, _, name = filtered.rpartition(".")
+                self.flow(self.field(table, name), target, FlowKind.FILTER, None, evidence, 1.0)
+
+    def column(self, column, evidence: str) -> None:
+        table, _, name = column.target.rpartition(".")
+        if not table:
+            return  # a plain SELECT's output goes nowhere
+        target = self.field(table, name)
+        for source in column.sources:
+            source_table, _, source_name = source.rpartition(".")
+            upstream = self.field(source_table, source_name)
+            self.flow(
+                upstream, target, FlowKind.VALUE, column.transform, evidence, column.confidence
+            )
+
+    def dataset(self, table: str, kind: DatasetKind | None = None) -> Dataset:
+        system, name = self.namer.dataset(table)
+        temporary = table in self.temporary
+        if temporary:
+            name = f"{self.file}::{name}"  # session-scoped: one per script
+        key = dataset_key(system, name)
+        if system not in self.nodes:
+            self.nodes[system] = System(system, name=system, provenance=_PARSED)
+        if key not in self.nodes or (kind and self.nodes[key].kind is None):
+            self.nodes[key] = Dataset(
+                key,
+                name=name,
+                system=system,
+                kind=kind,
+                temporary=True if temporary else None,
+                provenance=_PARSED,
+            )
+            self._edge(contains(self.nodes[system], self.nodes[key], _PARSED))
+        return self.nodes[key]
+
+    def field(self, table: str, name: str, type_: str | None = None) -> Field:
+        dataset = self.dataset(table)
+        key = field_key(dataset.key, name)
+        if key not in self.nodes or (type_ and self.nodes[key].type is None):
+            self.nodes[key] = Field(
+                key, name=name, dataset=dataset.key, type=type_, provenance=_PARSED
+            )
+            self._edge(contains(dataset, self.nodes[key], _PARSED))
+        return self.nodes[key]
+
+    def flow(self, upstream, downstream, kind: FlowKind, transform, evidence, confidence) -> None:
+        edge = flows_to(
+            ref(upstream),
+            ref(downstream),
+            flow_kind=kind,
+            transform=transform,
+            evidence=evidence,
+            provenance=Provenance(Method.PARSED, confidence),
+        )
+        key = (edge.start, edge.end, edge.key)
+        if key not in self.edges:  # the first statement that writes a flow describes it
+            self.edges[key] = edge
+
+    def _edge(self, edge: Edge) -> None:
+        self.edges.setdefault((edge.kind, edge.start, edge.end, edge.key), edge)
+
+
+_PARSED = Provenance(Method.PARSED, 1.0)
+
+
+def _run_fingerprint(dialect, schema, systems, default_system, registry) -> str:
+    """What besides a file's own text decides its facts: options, schema, DDL of the run."""
+    parts = {
+        "version": LINEAGE_VERSION,
+        "dialect": dialect,
+        "schema": schema,
+        "systems": repr(getattr(systems, "fingerprint", systems)),
+        "default": default_system,
+        "known": registry.fingerprint(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()

@@ -1,0 +1,203 @@
+"""What a parsed SQL statement writes, and the query whose lineage says with what.
+
+Every statement kind is reduced to a ``Plan``: a target table, the names of the columns it
+writes by position, and one SELECT whose projections compute them. INSERT, CREATE TABLE AS,
+views and SELECT INTO already hold that SELECT. UPDATE, MERGE and DELETE do not, so an
+equivalent one is built: ``UPDATE t SET a = s.b FROM s WHERE ...`` reads like
+``SELECT s.b FROM t, s WHERE ...``, and each MERGE branch adds its SET or VALUES
+expressions and its condition. The tracer then handles every kind the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from ingest.sql_trace import table_name
+
+
+@dataclass
+class Plan:
+    kind: str
+    target: exp.Table | None = None
+    query: exp.Query | None = None  # its projections compute the written columns
+    columns: list[str] = field(default_factory=list)  # written column names, by position
+    temporary: bool = False
+    fields: list[tuple[str, str]] = field(default_factory=list)  # DDL: (column, type)
+    dml: bool = False  # UPDATE/MERGE/DELETE: the target is written, not read
+
+
+def plan_of(tree: exp.Expression) -> Plan:
+    for kind, builder in _BUILDERS:
+        if isinstance(tree, kind):
+            return builder(tree)
+    return Plan("other")
+
+
+def _insert(tree: exp.Insert) -> Plan:
+    target, columns = _target_and_columns(tree.this)
+    query = tree.expression if isinstance(tree.expression, exp.Query) else None
+    return Plan("insert", target, _with_ctes(tree, query), columns, _is_temporary(tree, target))
+
+
+def _create(tree: exp.Create) -> Plan:
+    target, columns = _target_and_columns(tree.this)
+    temporary = _is_temporary(tree, target)
+    query = tree.expression
+    if isinstance(query, exp.Query):
+        kind = (
+            "create_view" if (tree.args.get("kind") or "").upper() == "VIEW" else "create_table_as"
+        )
+        return Plan(kind, target, _with_ctes(tree, query), columns, temporary)
+    return Plan("ddl", target, temporary=temporary, fields=_column_defs(tree.this))
+
+
+def _select(tree: exp.Query) -> Plan:
+    into = tree.args.get("into")
+    if not isinstance(into, exp.Into) or not isinstance(into.this, exp.Table):
+        return Plan("select", query=tree)
+    query = tree.copy()
+    query.set("into", None)
+    temporary = bool(into.args.get("temporary")) or _is_temporary(tree, into.this)
+    return Plan("select_into", into.this, query, temporary=temporary)
+
+
+def _update(tree: exp.Update) -> Plan:
+    target, joins = _detach_joins(tree.this)
+    assignments = [e for e in tree.expressions if isinstance(e, exp.EQ)]
+    query = _select_over(target, [a.expression for a in assignments])
+    for join in joins + _from_as_joins(tree.args.get("from_")) + (tree.args.get("joins") or []):
+        query.append("joins", join.copy())
+    if tree.args.get("where") is not None:
+        query.set("where", tree.args["where"].copy())
+    columns = [a.this.name for a in assignments]
+    return Plan("update", target, _with_ctes(tree, query), columns, dml=True)
+
+
+def _merge(tree: exp.Merge) -> Plan:
+    target, _ = _detach_joins(tree.this)
+    columns, values, conditions = [], [], []
+    whens = tree.args.get("whens")
+    for when in whens.expressions if whens is not None else []:
+        if when.args.get("condition") is not None:
+            conditions.append(when.args["condition"])
+        then = when.args.get("then")
+        if isinstance(then, exp.Update):
+            for a in (e for e in then.expressions if isinstance(e, exp.EQ)):
+                columns.append(a.this.name)
+                values.append(a.expression)
+        elif isinstance(then, exp.Insert) and isinstance(then.expression, exp.Tuple):
+            names = then.this.expressions if isinstance(then.this, exp.Tuple) else []
+            for name, value in zip(names, then.expression.expressions, strict=False):
+                columns.append(name.name)
+                values.append(value)
+    query = _select_over(target, values)
+    using = tree.args.get("using")
+    if using is not None:
+        query.append("joins", exp.Join(this=using.copy(), on=_copy(tree.args.get("on"))))
+    if conditions:
+        query.set("where", exp.Where(this=exp.or_(*[c.copy() for c in conditions])))
+    return Plan("merge", target, _with_ctes(tree, query), columns, dml=True)
+
+
+def _delete(tree: exp.Delete) -> Plan:
+    target, joins = _detach_joins(tree.this)
+    query = _select_over(target, [])
+    for table in tree.args.get("using") or []:
+        query.append("joins", exp.Join(this=table.copy()))
+    for join in joins:
+        query.append("joins", join.copy())
+    if tree.args.get("where") is not None:
+        query.set("where", tree.args["where"].copy())
+    return Plan("delete", target, _with_ctes(tree, query), dml=True)
+
+
+def _alter(tree: exp.Alter) -> Plan:
+    target = tree.this if isinstance(tree.this, exp.Table) else None
+    defs = [a for a in tree.args.get("actions") or [] if isinstance(a, exp.ColumnDef)]
+    return Plan("ddl", target, fields=[(d.name, _type_of(d)) for d in defs])
+
+
+def _drop(tree: exp.Drop) -> Plan:
+    target = tree.this if isinstance(tree.this, exp.Table) else None
+    return Plan("ddl", target)
+
+
+def _truncate(tree: exp.TruncateTable) -> Plan:
+    tables = [t for t in tree.expressions if isinstance(t, exp.Table)]
+    return Plan("truncate", tables[0] if tables else None)
+
+
+_BUILDERS = (
+    (exp.Insert, _insert),
+    (exp.Create, _create),
+    (exp.Query, _select),
+    (exp.Update, _update),
+    (exp.Merge, _merge),
+    (exp.Delete, _delete),
+    (exp.Alter, _alter),
+    (exp.Drop, _drop),
+    (exp.TruncateTable, _truncate),
+)
+
+
+def _target_and_columns(node) -> tuple[exp.Table | None, list[str]]:
+    if isinstance(node, exp.Schema):
+        names = [c.name for c in node.expressions if isinstance(c, exp.Identifier | exp.Column)]
+        return (node.this if isinstance(node.this, exp.Table) else None), names
+    return (node if isinstance(node, exp.Table) else None), []
+
+
+def _column_defs(node) -> list[tuple[str, str]]:
+    if not isinstance(node, exp.Schema):
+        return []
+    return [(d.name, _type_of(d)) for d in node.expressions if isinstance(d, exp.ColumnDef)]
+
+
+def _type_of(definition: exp.ColumnDef) -> str:
+    kind = definition.args.get("kind")
+    return kind.sql(copy=False) if kind is not None else ""  # a type is not changed by printing
+
+
+def _is_temporary(tree: exp.Expression, target: exp.Table | None) -> bool:
+    if target is not None and table_name(target).startswith("#"):
+        return True
+    properties = tree.args.get("properties")
+    return properties is not None and properties.find(exp.TemporaryProperty) is not None
+
+
+def _with_ctes(tree: exp.Expression, query: exp.Query | None) -> exp.Query | None:
+    """A statement-level WITH (``WITH x AS (...) INSERT ...``) belongs to its query."""
+    with_ = tree.args.get("with_")
+    if query is None or with_ is None or query is tree or query.args.get("with_"):
+        return query
+    query = query.copy()
+    query.set("with_", with_.copy())
+    return query
+
+
+def _detach_joins(table: exp.Expression) -> tuple[exp.Table, list[exp.Join]]:
+    """MySQL's ``UPDATE t JOIN s ON ...`` hangs the joins on the target table."""
+    table = table.copy()
+    joins = table.args.get("joins") or []
+    table.set("joins", None)
+    return table, joins
+
+
+def _from_as_joins(from_: exp.From | None) -> list[exp.Join]:
+    if from_ is None:
+        return []
+    first, joins = _detach_joins(from_.this)
+    return [exp.Join(this=first), *joins]
+
+
+def _select_over(target: exp.Table, values: list[exp.Expression]) -> exp.Select:
+    projections = [exp.alias_(v.copy(), f"_c{i}") for i, v in enumerate(values)]
+    query = exp.Select(expressions=projections or [exp.Literal.number(1)])
+    query.set("from_", exp.From(this=target))
+    return query
+
+
+def _copy(node: exp.Expression | None) -> exp.Expression | None:
+    return node.copy() if node is not None else None
