@@ -27,11 +27,12 @@ from graph.settings import Settings, load_settings
 from graph.sources import list_sources
 from graph.stats import graph_stats
 from ingest.backstage import read_catalog
+from ingest.dbt import read_manifest
 from ingest.inventory import read_inventory
 from ingest.jsonl import read_jsonl
 from ingest.records import Record, SourceInfo
 from ingest.sql_lineage import dialect_name, lineage_of_paths, sql_files, summary
-from ingest.sql_records import DEFAULT_SYSTEM, SQL_KIND, SqlRun, read_sql
+from ingest.sql_records import DEFAULT_SYSTEM, SQL_KIND, SqlRun, dbt_source, read_sql
 from ingest.sql_schema import read_schema
 from ingest.sql_systems import read_system_map
 from ingest.synthetic import SYNTHETIC_KIND, synthetic_estate
@@ -408,6 +409,49 @@ def ingest_sql(
             workers=_workers(workers, files),
         )
     _load_sql_run(run, [p for p in paths if p.is_dir()], strict=strict, force=force)
+
+
+@ingest_app.command("dbt")
+def ingest_dbt(
+    manifest: Annotated[
+        Path, typer.Argument(help="target/manifest.json (after 'dbt compile').", exists=True)
+    ],
+    schema: SchemaOption = None,
+    systems: Annotated[
+        Path | None,
+        typer.Option(
+            help='YAML mapping systems to table patterns: {warehouse: ["analytics.*"]}.',
+            exists=True,
+        ),
+    ] = None,
+    default_system: Annotated[
+        str, typer.Option(help="System of the relations no --systems pattern matches.")
+    ] = DEFAULT_SYSTEM,
+    strict: StrictOption = False,
+    force: ForceOption = False,
+) -> None:
+    """Load a dbt project: models, sources and seeds with descriptions and owners, their
+    dependencies, and column lineage from the compiled SQL (catalog.json next to the
+    manifest, if present, resolves SELECT *)."""
+    system_map = read_system_map(systems) if systems else None
+    project = read_manifest(manifest, schema=_schema_tables(schema, None))
+    source = dbt_source(
+        project,
+        systems=system_map,
+        default_system=(system_map.default if system_map else None) or default_system,
+    )
+    failed = [s for s in project.lineage if s.error]
+    rejections = project.problems + [f"{s.file}:{s.error.removeprefix('line ')}" for s in failed]
+    warnings = project.warnings + [
+        f"{s.file}:{s.line}: {w}" for s in project.lineage for w in s.warnings
+    ]
+    out.print(
+        f"{manifest}: dialect {project.dialect or 'ansi'}; {len(project.lineage)} models with "
+        f"compiled SQL, {len(failed)} of them failed"
+    )
+    _load_all(
+        [_Parsed(source.info, source.records, rejections, warnings)], strict=strict, force=force
+    )
 
 
 def _load_sql_run(run: SqlRun, folders: list[Path], *, strict: bool, force: bool) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -237,7 +238,7 @@ def _parse(text: str, dialect, line: int, tokens: list | None = None) -> exp.Exp
         trees = engine.parser().parse(tokens, text) if tokens else engine.parse(text)
     except sqlglot.errors.ParseError as e:
         err = e.errors[0] if e.errors else {}
-        message = err.get("description") or str(e).splitlines()[0]
+        message = _TOKEN.sub(r"'\1'", err.get("description") or str(e).splitlines()[0])
         at = err.get("line") or line
         return f"line {at if tokens else line + at - 1}: {message}"
     except RecursionError:
@@ -252,6 +253,10 @@ def _parse(text: str, dialect, line: int, tokens: list | None = None) -> exp.Exp
         return normalize_identifiers(trees[0], dialect=engine)
     except RecursionError:
         return f"line {line}: statement nests too deeply"
+
+
+# sqlglot names the offending token by its repr; the text is what a user recognises
+_TOKEN = re.compile(r"<Token token_type: [^,]+, text: (.*?), line: \d+, col: \d+.*?>")
 
 
 @functools.cache

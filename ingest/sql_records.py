@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 from ingest.records import (
+    DECLARED,
     Dataset,
     DatasetKind,
     Edge,
@@ -120,6 +121,47 @@ def _source(path: Path, statements: list[StatementLineage], namer, run_hash: str
     return SqlSource(info, builder.records(), statements)
 
 
+def dbt_source(
+    project,
+    *,
+    systems: SystemLookup | None = None,
+    default_system: str = DEFAULT_SYSTEM,
+) -> SqlSource:
+    """A dbt project (``ingest.dbt.read_manifest``) as one source: its relations with their
+    descriptions and owners, ``depends_on`` as declared table-level flows, and the column
+    lineage of the compiled SQL."""
+    namer = _Namer(project.registry, systems, default_system)
+    builder = _Builder(namer, str(project.path))
+    relations = {node.unique_id: node.relation for node in project.nodes}
+    for node in project.nodes:
+        builder.describe(node)
+    for node in project.nodes:
+        for parent in node.depends_on:
+            if parent in relations:
+                builder.declared_flow(relations[parent], node.relation, node.file)
+    for statement in project.lineage:
+        if not statement.error:
+            builder.statement(statement)
+    failed = sum(1 for s in project.lineage if s.error)
+    raw = project.path.read_bytes()
+    fingerprint = _run_fingerprint(project.dialect, None, systems, default_system, namer.registry)
+    info = SourceInfo(
+        key=f"dbt:{project.path.resolve().as_posix()}",
+        kind="dbt",
+        uri=str(project.path),
+        content_hash=hashlib.sha256(raw + fingerprint.encode()).hexdigest(),
+        summary={
+            "unit": "nodes",
+            "read": project.read,
+            "accepted": project.accepted,
+            "rejected": project.rejected,
+            "statements_failed": failed,
+            "warnings": len(project.warnings) + sum(len(s.warnings) for s in project.lineage),
+        },
+    )
+    return SqlSource(info, builder.records(), project.lineage)
+
+
 class _Namer:
     """Table name -> (system key, dataset name); names written with fewer parts than a known
     table take the known table's full name, so ``orders`` and ``analytics.orders`` meet."""
@@ -166,6 +208,34 @@ class _Builder:
                 table, _, name = filtered.rpartition(".")
                 self.flow(self.field(table, name), target, FlowKind.FILTER, None, evidence, 1.0)
 
+    def describe(self, node) -> None:
+        """A dbt relation with what the project says of it."""
+        kind = DatasetKind.VIEW if node.materialized == "view" else DatasetKind.TABLE
+        dataset = self.dataset(node.relation, kind)
+        self.nodes[dataset.key] = replace(
+            dataset,
+            description=node.description,
+            owner=node.owner,
+            tags=node.tags or None,
+            provenance=DECLARED,
+        )
+        for name, spec in node.columns.items():
+            found = self.field(node.relation, name.lower(), spec["data_type"])
+            self.nodes[found.key] = replace(
+                found, description=spec["description"], provenance=DECLARED
+            )
+
+    def declared_flow(self, upstream: str, downstream: str, file: str | None) -> None:
+        self.flow(
+            self.dataset(upstream),
+            self.dataset(downstream),
+            FlowKind.VALUE,
+            None,
+            file,
+            1.0,
+            DECLARED,
+        )
+
     def column(self, column, evidence: str) -> None:
         table, _, name = column.target.rpartition(".")
         if not table:
@@ -208,14 +278,16 @@ class _Builder:
             self._edge(contains(dataset, self.nodes[key], _PARSED))
         return self.nodes[key]
 
-    def flow(self, upstream, downstream, kind: FlowKind, transform, evidence, confidence) -> None:
+    def flow(
+        self, upstream, downstream, kind: FlowKind, transform, evidence, confidence, how=None
+    ) -> None:
         edge = flows_to(
             ref(upstream),
             ref(downstream),
             flow_kind=kind,
             transform=transform,
             evidence=evidence,
-            provenance=Provenance(Method.PARSED, confidence),
+            provenance=how or Provenance(Method.PARSED, confidence),
         )
         key = (edge.start, edge.end, edge.key)
         if key not in self.edges:  # the first statement that writes a flow describes it

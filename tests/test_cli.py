@@ -347,3 +347,20 @@ def test_ingest_sql_forgets_a_deleted_script(
     assert "0 sources loaded" in result.stdout and "1 of deleted scripts removed" in result.stdout
     records, _, _ = graph.execute_query("MATCH (d:Dataset) RETURN collect(d.name) AS names")
     assert sorted(records[0]["names"]) == ["m.a", "s.a"]
+
+
+def test_ingest_dbt_loads_models_and_names_the_broken_one(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    manifest = FIXTURES / "dbt" / "manifest.json"
+    result = flowatlas("ingest", "dbt", str(manifest), settings=neo4j_settings, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "rejected models/marts/broken_model.sql:1: Expected table name" in result.stderr
+    assert "8 nodes read = 8 accepted + 0 rejected" in result.stdout
+    records, _, _ = graph.execute_query(
+        "MATCH (:Field {key: 'warehouse:raw.crm.customers#email'})-[:FLOWS_TO*1..3]->(f:Field) "
+        "RETURN collect(DISTINCT f.key) AS downstream"
+    )
+    assert "warehouse:analytics.marts.customer_360#email" in records[0]["downstream"]
+    again = flowatlas("ingest", "dbt", str(manifest), settings=neo4j_settings, tmp_path=tmp_path)
+    assert "unchanged since the last load, skipped" in again.stdout
