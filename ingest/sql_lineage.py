@@ -60,6 +60,9 @@ __all__ = [
 # and parsing it would hold the run for minutes.
 MAX_STATEMENT_CHARS = 1_000_000
 
+# Dialects where a projection may use an earlier projection's alias.
+LATERAL_ALIAS_DIALECTS = {"snowflake", "databricks", "spark", "redshift", "duckdb", "teradata"}
+
 # ``src.*`` -> ``tgt.*`` says "every column passes through" without knowing which.
 STAR_CONFIDENCE = 0.6
 
@@ -279,7 +282,11 @@ def _statement(tree, file, line, index, dialect, registry: SchemaRegistry) -> St
     if plan.query is None:
         return _table_level(tree, plan, target, temp, file, line, index)
     schema = registry.for_tables(_written_tables(plan.query))
+    if plan.kind == "insert" and not plan.columns and target:
+        plan.columns = list(registry.lookup(target) or ())  # by position, as the DDL has them
     transforms = _transforms(plan.query, dialect)
+    if dialect in LATERAL_ALIAS_DIALECTS:
+        _expand_lateral_aliases(plan.query, {c for cols in schema.values() for c in cols})
     query = _qualified(plan.query, schema, dialect)
     root = build_scope(query)
     if root is None:
@@ -327,6 +334,20 @@ def _qualified(query: exp.Query, schema: dict, dialect: str | None) -> exp.Query
     except sqlglot.errors.OptimizeError:
         # e.g. a scalar subquery sqlglot cannot resolve without a schema: keep names as written
         return qualify(query, **options, qualify_columns=False)
+
+
+def _expand_lateral_aliases(query: exp.Query, columns: set[str]) -> None:
+    """``SELECT a * b AS gross, gross - c AS net``: where a projection names an earlier one's
+    alias (and no table is known to have such a column), it means that expression."""
+    for select in list(query.find_all(exp.Select)):
+        aliases: dict[str, exp.Expression] = {}
+        for projection in select.expressions:
+            for col in list(projection.find_all(exp.Column)):
+                own = col.find_ancestor(exp.Select) is select
+                if own and not col.table and col.name in aliases and col.name not in columns:
+                    col.replace(exp.paren(aliases[col.name].copy()))
+            if isinstance(projection, exp.Alias):
+                aliases[projection.alias] = projection.this
 
 
 def _transforms(query: exp.Query, dialect: str | None) -> list[str | None]:
@@ -425,6 +446,18 @@ def _mapping_schema(schema: dict[str, dict[str, str]], dialect) -> MappingSchema
     return MappingSchema(nested, dialect=_dialect(dialect), normalize=False)
 
 
+@functools.cache
+def _usable_type(kind: str) -> str:
+    """sqlglot parses column types while it qualifies: one it cannot read becomes unknown."""
+    if not kind:
+        return "unknown"
+    try:
+        exp.DataType.from_str(kind)
+    except Exception:
+        return "unknown"
+    return kind
+
+
 def _nested(schema: dict[str, dict[str, str]]) -> dict | None:
     """{"db.table": cols} -> {"db": {"table": cols}}, every name padded to one depth (sqlglot
     wants one depth; an empty leading part matches a name written with fewer parts)."""
@@ -433,6 +466,7 @@ def _nested(schema: dict[str, dict[str, str]]) -> dict | None:
     depth = max(len(name.split(".")) for name in schema)
     out: dict = {}
     for name, cols in schema.items():
+        cols = {column: _usable_type(kind) for column, kind in cols.items()}
         parts = name.split(".")
         parts = [""] * (depth - len(parts)) + parts
         node = out

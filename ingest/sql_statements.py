@@ -120,8 +120,8 @@ def _alter(tree: exp.Alter) -> Plan:
 
 
 def _drop(tree: exp.Drop) -> Plan:
-    target = tree.this if isinstance(tree.this, exp.Table) else None
-    return Plan("ddl", target)
+    tables = [t for t in tree.args.get("tables") or [tree.this] if isinstance(t, exp.Table)]
+    return Plan("ddl", tables[0] if tables else None)
 
 
 def _truncate(tree: exp.TruncateTable) -> Plan:

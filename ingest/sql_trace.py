@@ -74,11 +74,26 @@ class Tracer:
             return set()
         if isinstance(scope.expression, exp.SetOperation):
             return self._set_output(scope, name, pos, depth)
+        lateral = scope.expression
+        if isinstance(lateral, exp.Lateral) and isinstance(lateral.this, exp.Subquery | exp.Query):
+            # LATERAL (SELECT ...) / CROSS APPLY (SELECT ...): its projections, as a query's
+            selects = lateral.this.unnest().selects
+            proj = (
+                selects[pos]
+                if pos is not None and pos < len(selects)
+                else next((s for s in selects if s.alias_or_name == name), None)
+            )
+            return set() if proj is None else self.expr(scope, proj, depth)
         if not isinstance(scope.expression, exp.Query):
             # UNNEST(o.lines) AS i(sku), LATERAL FLATTEN(...), LATERAL VIEW explode(...):
             # every output column comes from the function's arguments
             return self.expr(scope.parent or scope, scope.expression, depth + 1)
         selects = scope.expression.selects if isinstance(scope.expression, exp.Query) else []
+        if pos is not None and len(selects) == 1 and is_star(selects[0]):
+            # SELECT * FROM cte in a set operation: the star passes positions through
+            sources = [source for _, source in scope.selected_sources.values()]
+            if len(sources) == 1 and isinstance(sources[0], Scope):
+                return self.output(sources[0], None, pos, depth + 1)
         if pos is not None:
             proj = selects[pos] if pos < len(selects) else None
         else:
@@ -178,6 +193,8 @@ class Tracer:
             if cols is not None:
                 return name in cols
             return True if name in self.implied.get(table_name(source), ()) else None
+        if isinstance(source, Scope) and not isinstance(source.expression, exp.Query):
+            return _function_has_column(source.expression, name)
         if isinstance(source, Scope) and isinstance(source.expression, exp.Select):
             selects = source.expression.selects
             if any(is_star(s) for s in selects):
@@ -188,6 +205,17 @@ class Tracer:
     def _warn(self, message: str) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
+
+
+def _function_has_column(function: exp.Expression, name: str) -> bool | None:
+    """``unnest(x) AS t(a, b)`` has columns a and b; ``unnest(x) AS tag`` has tag."""
+    alias = function.args.get("alias")
+    if not isinstance(alias, exp.TableAlias):
+        return None
+    columns = [c.name for c in alias.columns]
+    if columns:
+        return name in columns
+    return True if alias.name == name else None
 
 
 def is_star(node: exp.Expression) -> bool:
@@ -201,7 +229,8 @@ def _in_filter(col: exp.Expression, top: exp.Expression) -> bool:
     node = col.parent
     while node is not None and node is not top:
         if isinstance(node, FILTER_CLAUSES):
-            return True
+            # COUNT(*) FILTER (WHERE ...) computes a value; it does not choose rows
+            return not isinstance(node.parent, exp.Filter)
         node = node.parent
     return False
 

@@ -342,3 +342,47 @@ def test_non_utf8_file_is_an_error_naming_the_file(tmp_path):
 def test_parallel_run_equals_sequential_run():
     sequential = lineage_of_paths([FIX])
     assert lineage_of_paths([FIX], workers=2) == sequential
+
+
+def test_lateral_column_alias_means_the_earlier_expression():
+    (r,) = lineage_of_text(
+        "CREATE VIEW a.v AS SELECT l.p * l.q AS gross, gross - l.d AS net FROM s.l l",
+        dialect="snowflake",
+    )
+    assert cols(r)["A.V.NET"] == (("S.L.D", "S.L.P", "S.L.Q"), "GROSS - L.D")
+
+
+def test_aggregate_filter_clause_is_value_lineage():
+    (r,) = lineage_of_text(
+        "CREATE VIEW m.v AS SELECT count(*) FILTER (WHERE t.closed_at IS NULL) AS open_n "
+        "FROM s.t t",
+        dialect="postgres",
+    )
+    assert cols(r)["m.v.open_n"][0] == ("s.t.closed_at",)
+    assert r.filters == ()
+
+
+def test_insert_without_column_list_maps_to_the_ddl_columns_by_position():
+    _, r = lineage_of_text(
+        "CREATE TABLE m.daily (day date, total numeric);\n"
+        "INSERT INTO m.daily SELECT o.created, sum(o.amount) FROM s.orders o GROUP BY 1;"
+    )
+    assert cols(r)["m.daily.total"][0] == ("s.orders.amount",)
+    assert cols(r)["m.daily.day"][0] == ("s.orders.created",)
+
+
+def test_unnest_alias_names_its_one_column():
+    (r,) = lineage_of_text(
+        "INSERT INTO m.t (id, tag) SELECT o.id, tag FROM s.orders o "
+        "CROSS JOIN LATERAL unnest(o.tags) AS tag",
+        dialect="postgres",
+    )
+    assert cols(r)["m.t.tag"][0] == ("s.orders.tags",) and r.warnings == ()
+
+
+def test_star_over_a_cte_passes_union_positions_through():
+    (r,) = lineage_of_text(
+        "INSERT INTO m.c (id, kind, addr) WITH e AS (SELECT id, 'e', email FROM s.c), "
+        "p AS (SELECT id, 'p', phone FROM s.c) SELECT * FROM e UNION ALL SELECT * FROM p"
+    )
+    assert cols(r)["m.c.addr"][0] == ("s.c.email", "s.c.phone")
