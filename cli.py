@@ -401,14 +401,14 @@ def ingest_sql(
     files = sql_files(paths)
     with err.status(f"reading {len(files)} SQL files ..."):
         run = read_sql(
-            files,
+            paths,
             dialect=dialect,
             schema=_schema_tables(schema, dialect),
             systems=system_map,
             default_system=system_map.default or default_system if system_map else default_system,
             workers=_workers(workers, files),
         )
-    _load_sql_run(run, [p for p in paths if p.is_dir()], strict=strict, force=force)
+    _load_sql_run(run, strict=strict, force=force)
 
 
 @ingest_app.command("dbt")
@@ -454,54 +454,9 @@ def ingest_dbt(
     )
 
 
-def _load_sql_run(run: SqlRun, folders: list[Path], *, strict: bool, force: bool) -> None:
-    for source in run.sources:
-        for error in source.errors:
-            err.print(f"[yellow]rejected[/yellow] {escape(error)}", highlight=False)
-        for warning in source.warnings:
-            err.print(f"[yellow]warning[/yellow] {escape(warning)}", highlight=False)
-    counts = summary(run.statements)
-    failed = counts["failed"]
-    out.print(
-        f"{len(run.sources)} files, {counts['statements']} statements read = "
-        f"{counts['statements'] - failed} accepted + {failed} rejected; "
-        f"{counts['warnings']} warnings"
-    )
-    if strict and failed:
-        err.print("[red]--strict:[/red] nothing loaded")
-        raise typer.Exit(1)
-    with _connected() as (driver, settings):
-        apply_migrations(driver, settings.database)
-        loaded = skipped = elements = 0
-        with _progress() as progress:
-            task = progress.add_task("loading SQL sources", total=len(run.sources))
-            for source in run.sources:
-                report = load_source(
-                    driver, source.info, source.records, database=settings.database, force=force
-                )
-                loaded += not report.skipped
-                skipped += report.skipped
-                elements += report.elements
-                progress.advance(task)
-        keep = {s.info.key for s in run.sources}
-        stale = _forget_deleted_scripts(driver, settings, folders, keep)
-    out.print(
-        f"{loaded} sources loaded ({elements:,} graph elements), {skipped} unchanged, "
-        f"{stale} of deleted scripts removed"
-    )
-
-
-def _forget_deleted_scripts(driver, settings, folders: list[Path], keep: set[str]) -> int:
-    """A script deleted from an ingested folder takes its facts with it."""
-    prefixes = [f"{SQL_KIND}:{folder.resolve().as_posix()}/" for folder in folders]
-    stale = [
-        s.key
-        for s in list_sources(driver, settings.database, kind=SQL_KIND)
-        if s.key not in keep and any(s.key.startswith(p) for p in prefixes)
-    ]
-    for key in stale:
-        forget_source(driver, key, database=settings.database)
-    return len(stale)
+def _load_sql_run(run: SqlRun, *, strict: bool, force: bool) -> None:
+    parsed = [_Parsed(s.info, s.records, s.errors, s.warnings) for s in run.sources]
+    _load_all(parsed, strict=strict, force=force)
 
 
 def _print_statement(result) -> None:
@@ -565,7 +520,7 @@ def demo(
         loaded, skipped, elements, seconds = _load_synthetic(driver, settings, fields, seed, force)
         stale = _forget_demo_sources(driver, settings, loaded, kind=SYNTHETIC_KIND)
         stale += _forget_demo_sources(driver, settings, set(), key=_demo_inventory_key())
-        stale += _forget_deleted_scripts(driver, settings, [DEMO_WAREHOUSE], keep=set())
+        stale += _forget_demo_sources(driver, settings, set(), key=_demo_warehouse_key())
     rate = f", {elements / seconds:,.0f} elements/s" if seconds > 0 and elements else ""
     out.print(
         f"synthetic estate ({fields:,} fields, seed {seed}): "
@@ -583,7 +538,11 @@ def _load_demo_warehouse(force: bool) -> None:
         systems=system_map,
         default_system=system_map.default or DEFAULT_SYSTEM,
     )
-    _load_sql_run(run, [DEMO_WAREHOUSE], strict=True, force=force)
+    _load_sql_run(run, strict=True, force=force)
+
+
+def _demo_warehouse_key() -> str:
+    return f"{SQL_KIND}:{DEMO_WAREHOUSE.as_posix()}"
 
 
 def _demo_inventory_key() -> str:

@@ -1,6 +1,7 @@
 """SQL scripts as graph records: datasets, fields and their value and filter flows.
 
-Each ``.sql`` file is one source, so editing one script replaces exactly its facts. Tables
+Each path ingested (a folder of scripts, or one script) is one source: re-ingesting it
+replaces exactly its facts, and a script deleted from the folder takes its facts along. Tables
 land in systems through a system map (``warehouse: ["analytics.*"]``); a table no pattern
 matches goes to the default system. Every flow keeps the statement's transform, its
 ``file:line`` and a confidence (lower where a star or an ambiguous column had to be
@@ -86,8 +87,10 @@ def read_sql(
     default_system: str = DEFAULT_SYSTEM,
     workers: int = 1,
 ) -> SqlRun:
-    """Lineage of every ``.sql`` file under ``paths`` as graph records, one source per file."""
-    files = sql_files(paths)
+    """Lineage of every ``.sql`` file under ``paths`` as graph records: one source per path
+    given (a folder of scripts is one source), every flow naming its own file and line."""
+    roots = [Path(p) for p in paths]
+    files = sql_files(roots)
     registry = SchemaRegistry.from_mapping(schema or {}, dialect)
     results = lineage_of_paths(files, dialect=dialect, schema=registry, workers=workers)
     by_file: dict[str, list[StatementLineage]] = {str(f): [] for f in files}
@@ -95,21 +98,29 @@ def read_sql(
         by_file[result.file].append(result)
     namer = _Namer(registry, systems, default_system)
     run_hash = _run_fingerprint(dialect, schema, systems, default_system, registry)
-    return SqlRun([_source(Path(f), s, namer, run_hash) for f, s in by_file.items()])
+    return SqlRun([_source(root, by_file, namer, run_hash) for root in roots])
 
 
-def _source(path: Path, statements: list[StatementLineage], namer, run_hash: str) -> SqlSource:
-    builder = _Builder(namer, str(path))
-    for statement in statements:
-        if not statement.error:
-            builder.statement(statement)
+def _source(root: Path, by_file: dict, namer, run_hash: str) -> SqlSource:
+    """One path's scripts. Shared tables and columns are asserted once, not once per script:
+    a folder is loaded as one source, and re-ingesting it replaces exactly its facts."""
+    builder = _Builder(namer)
+    digest = hashlib.sha256(run_hash.encode())
+    statements: list[StatementLineage] = []
+    for path in sql_files([root]):
+        builder.start_file(str(path))
+        digest.update(f"\0{path.relative_to(root) if root.is_dir() else path.name}\0".encode())
+        digest.update(path.read_bytes())
+        for statement in by_file.get(str(path), []):
+            statements.append(statement)
+            if not statement.error:
+                builder.statement(statement)
     failed = sum(1 for s in statements if s.error)
-    digest = hashlib.sha256(path.read_bytes() + run_hash.encode()).hexdigest()
     info = SourceInfo(
-        key=f"{SQL_KIND}:{path.resolve().as_posix()}",
+        key=f"{SQL_KIND}:{root.resolve().as_posix()}",
         kind=SQL_KIND,
-        uri=str(path),
-        content_hash=digest,
+        uri=str(root),
+        content_hash=digest.hexdigest(),
         summary={
             "unit": "statements",
             "read": len(statements),
@@ -178,12 +189,17 @@ class _Namer:
 
 
 class _Builder:
-    def __init__(self, namer: _Namer, file: str):
+    def __init__(self, namer: _Namer, file: str = ""):
         self.namer = namer
         self.file = file
         self.nodes: dict[str, Record] = {}
         self.edges: dict[tuple, Edge] = {}
         self.temporary: set[str] = set()
+
+    def start_file(self, file: str) -> None:
+        """Temporary tables live as long as their script's session."""
+        self.file = file
+        self.temporary = set()
 
     def records(self) -> list[Record]:
         return [*self.nodes.values(), *self.edges.values()]

@@ -63,16 +63,29 @@ def test_reingesting_unchanged_scripts_changes_nothing(graph: Driver, scripts: P
     assert graph_stats(graph) == before
 
 
-def test_changed_script_replaces_only_its_own_facts(graph: Driver, scripts: Path) -> None:
+def test_changed_script_replaces_its_facts_and_keeps_the_rest(graph: Driver, scripts: Path) -> None:
     (scripts / "extra.sql").write_text(
         "INSERT INTO mart.phones (p) SELECT phone FROM crm.contacts;"
     )
     load(graph, scripts)
+
+    temp = f"warehouse:{scripts / 'load.sql'}::active".lower()
+    before = flow(graph, f"{temp}#email", "warehouse:mart.customers#email")
     (scripts / "extra.sql").write_text("INSERT INTO mart.phones (p) SELECT id FROM crm.contacts;")
-    reports = {Path(r.source.split(":", 1)[1]).name: r for r in load(graph, scripts)}
-    assert reports["load.sql"].skipped and reports["ddl.sql"].skipped
-    assert not reports["extra.sql"].skipped
+    (report,) = load(graph, scripts)
+    assert not report.skipped
     assert flow(graph, "warehouse:crm.contacts#id", "warehouse:mart.phones#p")
     assert not flow(graph, "warehouse:crm.contacts#phone", "warehouse:mart.phones#p")
-    temp = f"warehouse:{scripts / 'load.sql'}::active".lower()
-    assert flow(graph, f"{temp}#email", "warehouse:mart.customers#email")
+    assert flow(graph, f"{temp}#email", "warehouse:mart.customers#email") == before
+
+
+def test_deleted_script_takes_its_facts_along(graph: Driver, scripts: Path) -> None:
+    (scripts / "extra.sql").write_text(
+        "INSERT INTO mart.phones (p) SELECT phone FROM crm.contacts;"
+    )
+    load(graph, scripts)
+    (scripts / "extra.sql").unlink()
+    load(graph, scripts)
+    assert not flow(graph, "warehouse:crm.contacts#phone", "warehouse:mart.phones#p")
+    records, _, _ = graph.execute_query("MATCH (d:Dataset {name: 'mart.phones'}) RETURN d")
+    assert records == []

@@ -32,7 +32,7 @@ def run():
 
 
 def load_records(run):
-    (source,) = [s for s in run.sources if s.info.uri.endswith("load.sql")]
+    (source,) = run.sources
     return source
 
 
@@ -44,11 +44,18 @@ def flows(records, kind: FlowKind) -> dict[tuple[str, str], Edge]:
     }
 
 
-def test_one_source_per_file_with_reconciled_counts(run):
-    assert [Path(s.info.uri).name for s in run.sources] == ["ddl.sql", "load.sql"]
+def test_one_source_per_path_with_reconciled_counts(run):
+    assert [Path(s.info.uri).name for s in run.sources] == ["etl"]
     summary = load_records(run).info.summary
-    assert summary["read"] == summary["accepted"] + summary["rejected"] == 3
+    assert summary["read"] == summary["accepted"] + summary["rejected"] == 5
     assert summary["rejected"] == 1
+
+
+def test_each_path_given_is_its_own_source():
+    etl = ESTATE / "etl"
+    run = read_sql([etl / "ddl.sql", etl / "load.sql"], dialect="postgres")
+    assert [Path(s.info.uri).name for s in run.sources] == ["ddl.sql", "load.sql"]
+    assert [s.info.summary["read"] for s in run.sources] == [2, 3]
 
 
 def test_failed_statement_is_named_with_file_and_line(run):
@@ -82,8 +89,7 @@ def test_table_level_flows(run):
 
 
 def test_ddl_fields_carry_their_types(run):
-    (ddl,) = [s for s in run.sources if s.info.uri.endswith("ddl.sql")]
-    types = {r.key: r.type for r in ddl.records if isinstance(r, Field)}
+    types = {r.key: r.type for r in load_records(run).records if isinstance(r, Field)}
     assert types["crm:crm.contacts#email"] == "VARCHAR(320)"
 
 
@@ -97,10 +103,11 @@ def test_unmapped_tables_go_to_the_default_system(tmp_path):
 def test_content_hash_changes_when_ddl_elsewhere_changes(tmp_path):
     (tmp_path / "a.sql").write_text("INSERT INTO m.t SELECT * FROM s.u")
     (tmp_path / "b.sql").write_text("CREATE TABLE s.u (id INT)")
-    before = read_sql([tmp_path]).sources[0].info.content_hash
-    assert read_sql([tmp_path]).sources[0].info.content_hash == before
+    paths = [tmp_path / "a.sql", tmp_path / "b.sql"]
+    before = read_sql(paths).sources[0].info.content_hash
+    assert read_sql(paths).sources[0].info.content_hash == before
     (tmp_path / "b.sql").write_text("CREATE TABLE s.u (id INT, name TEXT)")
-    assert read_sql([tmp_path]).sources[0].info.content_hash != before
+    assert read_sql(paths).sources[0].info.content_hash != before
 
 
 def test_short_table_name_meets_its_fully_qualified_dataset(tmp_path):
