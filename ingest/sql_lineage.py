@@ -211,18 +211,29 @@ def _file_lineage(
 
 def _script(file, statements, parsed, dialect, registry: SchemaRegistry):
     results = []
+    variables = frozenset(_declared(parsed))
     for index, ((line, text), tree) in enumerate(zip(statements, parsed, strict=True)):
-        result = _guarded(file, line, index, text, tree, dialect, registry)
+        result = _guarded(file, line, index, text, tree, dialect, registry, variables)
         registry.learn_result(result)
         results.append(result)
     return results
 
 
-def _guarded(file, line, index, text, tree, dialect, registry) -> StatementLineage:
+def _declared(parsed) -> Iterator[str]:
+    """Names of the script's variables (BigQuery ``DECLARE x``; ``@x`` never looks like a
+    column)."""
+    for tree in parsed:
+        if isinstance(tree, exp.Declare):
+            for item in tree.expressions:
+                names = item.this if isinstance(item.this, list) else [item.this]
+                yield from (n.name for n in names if isinstance(n, exp.Identifier))
+
+
+def _guarded(file, line, index, text, tree, dialect, registry, variables) -> StatementLineage:
     if isinstance(tree, str):
         return _error(file, line, index, tree)
     try:
-        return _statement(tree, file, line, index, dialect, registry)
+        return _statement(tree, file, line, index, dialect, registry, variables)
     except RecursionError:
         return _error(file, line, index, f"line {line}: statement nests too deeply")
     except Exception as e:  # one statement must never stop the run
@@ -275,7 +286,9 @@ def _error(file: str, line: int, index: int, msg: str) -> StatementLineage:
 # -- one statement ---------------------------------------------------------------------
 
 
-def _statement(tree, file, line, index, dialect, registry: SchemaRegistry) -> StatementLineage:
+def _statement(
+    tree, file, line, index, dialect, registry: SchemaRegistry, variables: frozenset = frozenset()
+) -> StatementLineage:
     plan = plan_of(tree)
     target = table_name(plan.target) if plan.target is not None else None
     temp = (target,) if plan.temporary and target else ()
@@ -284,9 +297,14 @@ def _statement(tree, file, line, index, dialect, registry: SchemaRegistry) -> St
     schema = registry.for_tables(_written_tables(plan.query))
     if plan.kind == "insert" and not plan.columns and target:
         plan.columns = list(registry.lookup(target) or ())  # by position, as the DDL has them
+    known_columns = {c for cols in schema.values() for c in cols}
+    if plan.star_from and target:
+        _merge_star(plan, registry.lookup(target) or {})
     transforms = _transforms(plan.query, dialect)
     if dialect in LATERAL_ALIAS_DIALECTS:
-        _expand_lateral_aliases(plan.query, {c for cols in schema.values() for c in cols})
+        _expand_lateral_aliases(plan.query, known_columns)
+    _expand_group_aliases(plan.query, known_columns)
+    _unbind_variables(plan.query, variables - known_columns)
     query = _qualified(plan.query, schema, dialect)
     root = build_scope(query)
     if root is None:
@@ -313,6 +331,8 @@ def _statement(tree, file, line, index, dialect, registry: SchemaRegistry) -> St
 def _table_level(tree, plan: Plan, target, temp, file, line, index) -> StatementLineage:
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     tables = {table_name(t) for t in tree.find_all(exp.Table)} - {target} - ctes
+    if plan.kind in ("other", "ddl", "truncate", "copy"):
+        tables = set()  # USE, ANALYZE, GRANT, SET...: naming a table is not reading it
     fields = tuple(FieldDef(f"{target}.{name}", kind) for name, kind in plan.fields if target)
     targets = (target,) if target else ()
     return StatementLineage(
@@ -334,6 +354,44 @@ def _qualified(query: exp.Query, schema: dict, dialect: str | None) -> exp.Query
     except sqlglot.errors.OptimizeError:
         # e.g. a scalar subquery sqlglot cannot resolve without a schema: keep names as written
         return qualify(query, **options, qualify_columns=False)
+
+
+def _merge_star(plan: Plan, target_columns: dict) -> None:
+    """``UPDATE SET *`` / ``INSERT *`` write every target column from the same-named source
+    column; which columns those are needs the target's column list."""
+    if len(plan.query.expressions) > len(plan.columns):  # the placeholder of an empty SELECT
+        plan.query.set("expressions", plan.query.expressions[: len(plan.columns)])
+    for name in target_columns:
+        plan.columns.append(name)
+        plan.query.append("expressions", exp.column(name, table=plan.star_from))
+
+
+def _expand_group_aliases(query: exp.Query, columns: set[str]) -> None:
+    """``GROUP BY day`` where ``day`` is a projection's alias groups by that expression."""
+    for select in list(query.find_all(exp.Select)):
+        aliases = {
+            p.alias: p.this
+            for p in select.expressions
+            if isinstance(p, exp.Alias)
+            and p.alias not in {c.name for c in p.this.find_all(exp.Column)}
+        }
+        if not aliases:
+            continue
+        for key in ("group", "having", "qualify"):
+            clause = select.args.get(key)
+            for col in list(clause.find_all(exp.Column)) if clause is not None else []:
+                own = col.find_ancestor(exp.Select) is select
+                if own and not col.table and col.name in aliases and col.name not in columns:
+                    col.replace(exp.paren(aliases[col.name].copy()))
+
+
+def _unbind_variables(query: exp.Query, variables: set[str]) -> None:
+    """A script variable (``DECLARE run_date ...``) read as a bare name is not a column."""
+    if not variables:
+        return
+    for col in list(query.find_all(exp.Column)):
+        if not col.table and col.name in variables:
+            col.replace(exp.var(col.name))
 
 
 def _expand_lateral_aliases(query: exp.Query, columns: set[str]) -> None:

@@ -26,6 +26,7 @@ class Plan:
     temporary: bool = False
     fields: list[tuple[str, str]] = field(default_factory=list)  # DDL: (column, type)
     dml: bool = False  # UPDATE/MERGE/DELETE: the target is written, not read
+    star_from: str | None = None  # MERGE ... UPDATE SET * / INSERT *: the source's alias
 
 
 def plan_of(tree: exp.Expression) -> Plan:
@@ -65,9 +66,14 @@ def _select(tree: exp.Query) -> Plan:
 
 def _update(tree: exp.Update) -> Plan:
     target, joins = _detach_joins(tree.this)
+    joins = joins + _from_as_joins(tree.args.get("from_")) + (tree.args.get("joins") or [])
+    aliased = _aliased_in(target, joins)
+    if aliased is not None:  # T-SQL: UPDATE s SET ... FROM shipping.shipments s JOIN ...
+        target = aliased.this.copy()
+        joins = [j for j in joins if j is not aliased]
     assignments = [e for e in tree.expressions if isinstance(e, exp.EQ)]
     query = _select_over(target, [a.expression for a in assignments])
-    for join in joins + _from_as_joins(tree.args.get("from_")) + (tree.args.get("joins") or []):
+    for join in joins:
         query.append("joins", join.copy())
     if tree.args.get("where") is not None:
         query.set("where", tree.args["where"].copy())
@@ -78,11 +84,13 @@ def _update(tree: exp.Update) -> Plan:
 def _merge(tree: exp.Merge) -> Plan:
     target, _ = _detach_joins(tree.this)
     columns, values, conditions = [], [], []
+    star = False
     whens = tree.args.get("whens")
     for when in whens.expressions if whens is not None else []:
         if when.args.get("condition") is not None:
             conditions.append(when.args["condition"])
         then = when.args.get("then")
+        star = star or _sets_star(then)
         if isinstance(then, exp.Update):
             for a in (e for e in then.expressions if isinstance(e, exp.EQ)):
                 columns.append(a.this.name)
@@ -98,7 +106,10 @@ def _merge(tree: exp.Merge) -> Plan:
         query.append("joins", exp.Join(this=using.copy(), on=_copy(tree.args.get("on"))))
     if conditions:
         query.set("where", exp.Where(this=exp.or_(*[c.copy() for c in conditions])))
-    return Plan("merge", target, _with_ctes(tree, query), columns, dml=True)
+    plan = Plan("merge", target, _with_ctes(tree, query), columns, dml=True)
+    if star and using is not None:
+        plan.star_from = using.alias_or_name
+    return plan
 
 
 def _delete(tree: exp.Delete) -> Plan:
@@ -124,6 +135,28 @@ def _drop(tree: exp.Drop) -> Plan:
     return Plan("ddl", tables[0] if tables else None)
 
 
+def _sets_star(then) -> bool:
+    """Databricks' ``UPDATE SET *`` and ``INSERT *``: every column, by name."""
+    if isinstance(then, exp.Update):
+        return any(isinstance(e, exp.Star) for e in then.expressions)
+    return isinstance(then, exp.Insert) and isinstance(then.this, exp.Star)
+
+
+def _aliased_in(target: exp.Table, joins: list[exp.Join]) -> exp.Join | None:
+    if target.db or target.alias:
+        return None
+    for join in joins:
+        table = join.this
+        if isinstance(table, exp.Table) and table.alias == target.name:
+            return join
+    return None
+
+
+def _copy_into(tree: exp.Copy) -> Plan:
+    target = tree.this if isinstance(tree.this, exp.Table) else None
+    return Plan("copy", target)
+
+
 def _truncate(tree: exp.TruncateTable) -> Plan:
     tables = [t for t in tree.expressions if isinstance(t, exp.Table)]
     return Plan("truncate", tables[0] if tables else None)
@@ -139,6 +172,7 @@ _BUILDERS = (
     (exp.Alter, _alter),
     (exp.Drop, _drop),
     (exp.TruncateTable, _truncate),
+    (exp.Copy, _copy_into),
 )
 
 

@@ -44,9 +44,17 @@ class Tracer:
     implied: dict[str, set[str]] = field(default_factory=dict)
     guessed: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    grouped: set[str] = field(default_factory=set)  # a PIVOT's implicit GROUP BY columns
 
     def __post_init__(self) -> None:
         self.scopes = {id(s.expression): s for s in self.root.traverse()}
+        # a recursive CTE reads itself as a table of its own name
+        self.ctes = {
+            s.expression.parent.alias: s
+            for s in self.scopes.values()
+            if s.is_cte and isinstance(s.expression.parent, exp.CTE)
+        }
+        self._following: set[tuple[int, str]] = set()
         # A column written with a table qualifier proves that table has it. In valid SQL an
         # unqualified column belongs to exactly one source, so a source proven to have it
         # is the one: this resolves most ambiguity without a schema, and without guessing.
@@ -63,6 +71,8 @@ class Tracer:
             node = stack.pop()
             if isinstance(node, exp.SetOperation):
                 stack += [node.expression, node.this]
+            elif isinstance(node, exp.Subquery) and id(node) not in self.scopes:
+                stack.append(node.this)
             elif id(node) in self.scopes:
                 out.append(self.scopes[id(node)])
         return out
@@ -115,6 +125,10 @@ class Tracer:
 
     def column(self, scope: Scope, col: exp.Column, depth: int = 0) -> set[str]:
         source = scope.sources.get(col.table) if col.table else None
+        if source is None and col.table:
+            pivot = _pivot_named(scope, col.table)
+            if pivot is not None:
+                return self._pivoted(scope, pivot, col.name, depth)
         if source is None and not col.table:
             candidates = list(scope.selected_sources.values())
             if len(candidates) != 1:
@@ -123,6 +137,8 @@ class Tracer:
         return self._from_source(scope, source, col, depth)
 
     def _from_source(self, scope: Scope, source, col: exp.Column, depth: int) -> set[str]:
+        if isinstance(source, exp.Table) and not source.db and source.name in self.ctes:
+            return self._recursive(self.ctes[source.name], col.name, depth)
         if isinstance(source, exp.Table):
             return {f"{table_name(source)}.{col.name}"}
         if isinstance(source, Scope):
@@ -132,6 +148,16 @@ class Tracer:
             return self.expr(scope, source, depth + 1)
         return set()
 
+    def _recursive(self, cte: Scope, name: str, depth: int) -> set[str]:
+        key = (id(cte), name)
+        if key in self._following:
+            return set()  # the recursion itself adds no new source
+        self._following.add(key)
+        try:
+            return self.output(cte, name, None, depth + 1)
+        finally:
+            self._following.discard(key)
+
     def _owner(self, scope: Scope, col: exp.Column) -> Scope:
         # A column inside a scalar/IN subquery belongs to that subquery's scope; a
         # correlated one to the nearest enclosing scope that knows its table.
@@ -139,6 +165,21 @@ class Tracer:
         while owner.parent is not None and col.table and col.table not in owner.sources:
             owner = owner.parent
         return owner
+
+    def _pivoted(self, scope: Scope, pivot: exp.Pivot, name: str, depth: int) -> set[str]:
+        """A column of ``... PIVOT (agg(x) FOR k IN (...)) AS p``: a pivoted column comes from
+        x and k; any other passes through from the pivoted relation and groups its rows."""
+        if name in _pivot_outputs(pivot):
+            inputs = [*pivot.expressions, *(f.this for f in pivot.args.get("fields") or ())]
+            out: set[str] = set()
+            for node in inputs:
+                out |= self.expr(scope, node, depth + 1)
+            return out
+        relation = pivot.parent
+        alias = relation.alias_or_name if relation is not None else ""
+        passed = self.column(scope, exp.column(name, table=alias), depth + 1) if alias else set()
+        self.grouped |= passed
+        return passed
 
     def _set_output(self, scope: Scope, name: str | None, pos: int | None, depth: int):
         first = scope.expression
@@ -207,6 +248,21 @@ class Tracer:
             self.warnings.append(message)
 
 
+def _pivot_named(scope: Scope, alias: str) -> exp.Pivot | None:
+    for pivot in scope.expression.find_all(exp.Pivot):
+        if pivot.alias_or_name == alias and not pivot.args.get("unpivot"):
+            return pivot
+    return None
+
+
+def _pivot_outputs(pivot: exp.Pivot) -> set[str]:
+    names = {c.name for c in pivot.args.get("columns") or ()}
+    for field_ in pivot.args.get("fields") or ():
+        for value in field_.expressions:
+            names.add(value.alias if isinstance(value, exp.PivotAlias) else value.name)
+    return names
+
+
 def _function_has_column(function: exp.Expression, name: str) -> bool | None:
     """``unnest(x) AS t(a, b)`` has columns a and b; ``unnest(x) AS tag`` has tag."""
     alias = function.args.get("alias")
@@ -255,4 +311,4 @@ def filter_columns(tracer: Tracer) -> set[str]:
         for clause in clauses:
             if clause is not None:
                 out |= tracer.expr(scope, clause, values=False)
-    return out
+    return out | tracer.grouped

@@ -386,3 +386,57 @@ def test_star_over_a_cte_passes_union_positions_through():
         "p AS (SELECT id, 'p', phone FROM s.c) SELECT * FROM e UNION ALL SELECT * FROM p"
     )
     assert cols(r)["m.c.addr"][0] == ("s.c.email", "s.c.phone")
+
+
+def test_tsql_update_of_an_alias_writes_the_aliased_table():
+    (r,) = lineage_of_text(
+        "UPDATE s SET s.carrier = c.name FROM ship.shipments s JOIN ship.carriers c "
+        "ON c.id = s.carrier_id",
+        dialect="tsql",
+    )
+    assert (r.targets, r.sources) == (("ship.shipments",), ("ship.carriers",))
+    assert cols(r) == {"ship.shipments.carrier": (("ship.carriers.name",), None)}
+
+
+def test_recursive_cte_reference_traces_to_the_anchor_tables():
+    (r,) = lineage_of_text(
+        "INSERT INTO d.paths (id, root) WITH RECURSIVE t AS (SELECT id, id AS root FROM s.e "
+        "WHERE parent IS NULL UNION ALL SELECT e.id, t.root FROM s.e e JOIN t ON e.parent = t.id) "
+        "SELECT id, root FROM t"
+    )
+    assert r.sources == ("s.e",)
+    assert cols(r)["d.paths.root"][0] == ("s.e.id",)
+    assert "t.id" not in r.filters and "s.e.parent" in r.filters
+
+
+def test_group_by_a_projection_alias_filters_by_its_expression():
+    (r,) = lineage_of_text(
+        "CREATE TABLE m.d AS SELECT DATE(o.created_at) AS day, COUNT(*) AS n FROM s.o o "
+        "GROUP BY day",
+        dialect="bigquery",
+    )
+    assert r.filters == ("s.o.created_at",)
+
+
+def test_script_variables_are_not_columns():
+    _, r = lineage_of_text(
+        "DECLARE run_date DATE DEFAULT CURRENT_DATE();\n"
+        "INSERT INTO m.t (d, v) SELECT run_date, c.v FROM s.c AS c WHERE c.day = run_date;",
+        dialect="bigquery",
+    )
+    assert cols(r)["m.t.d"][0] == () and r.filters == ("s.c.day",)
+
+
+def test_merge_set_star_maps_every_target_column_by_name():
+    (r,) = lineage_of_text(
+        "MERGE INTO m.dim t USING s.snap s ON t.id = s.id "
+        "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *",
+        dialect="databricks",
+        schema={"m.dim": {"id": "bigint", "tier": "string"}},
+    )
+    assert cols(r) == {"m.dim.id": (("s.snap.id",), None), "m.dim.tier": (("s.snap.tier",), None)}
+
+
+def test_statements_that_only_name_a_table_read_nothing():
+    rs = lineage_of_text("USE WAREHOUSE etl_wh;\nANALYZE billing.invoices;", dialect="snowflake")
+    assert [(r.sources, r.error) for r in rs] == [((), None), ((), None)]
