@@ -324,6 +324,15 @@ SchemaOption = Annotated[
         exists=True,
     ),
 ]
+SystemsOption = Annotated[
+    Path | None,
+    typer.Option(
+        help='YAML mapping systems to table patterns: {warehouse: ["analytics.*"]}.', exists=True
+    ),
+]
+DefaultSystemOption = Annotated[
+    str, typer.Option(help="System of the tables no --systems pattern matches.")
+]
 WorkersOption = Annotated[
     int, typer.Option(min=0, help="Processes to parse with; 0 = one per core for many files.")
 ]
@@ -380,16 +389,8 @@ def ingest_sql(
     paths: Annotated[list[Path], typer.Argument(help=".sql files or folders.", exists=True)],
     dialect: DialectOption = None,
     schema: SchemaOption = None,
-    systems: Annotated[
-        Path | None,
-        typer.Option(
-            help='YAML mapping systems to table patterns: {warehouse: ["analytics.*"]}.',
-            exists=True,
-        ),
-    ] = None,
-    default_system: Annotated[
-        str, typer.Option(help="System of the tables no --systems pattern matches.")
-    ] = DEFAULT_SYSTEM,
+    systems: SystemsOption = None,
+    default_system: DefaultSystemOption = DEFAULT_SYSTEM,
     workers: WorkersOption = 0,
     strict: StrictOption = False,
     force: ForceOption = False,
@@ -417,16 +418,8 @@ def ingest_dbt(
         Path, typer.Argument(help="target/manifest.json (after 'dbt compile').", exists=True)
     ],
     schema: SchemaOption = None,
-    systems: Annotated[
-        Path | None,
-        typer.Option(
-            help='YAML mapping systems to table patterns: {warehouse: ["analytics.*"]}.',
-            exists=True,
-        ),
-    ] = None,
-    default_system: Annotated[
-        str, typer.Option(help="System of the relations no --systems pattern matches.")
-    ] = DEFAULT_SYSTEM,
+    systems: SystemsOption = None,
+    default_system: DefaultSystemOption = DEFAULT_SYSTEM,
     strict: StrictOption = False,
     force: ForceOption = False,
 ) -> None:
