@@ -56,6 +56,9 @@ lint: install
 bench: install
 	$(BIN)/python -m tests.benchmarks.bench_load
 	$(BIN)/python -m tests.benchmarks.bench_inventory
+	$(BIN)/python -m tests.benchmarks.bench_sql
+	$(BIN)/python -m tests.benchmarks.bench_sql_ingest
+	$(BIN)/python -m tests.benchmarks.bench_openapi
 
 neo4j-start: install
 	$(BIN)/flowatlas neo4j start

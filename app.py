@@ -6,6 +6,7 @@ st.set_page_config(page_title="flowatlas", layout="wide")
 
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/api.py", title="APIs", icon=":material/api:"),
 ]
 
 st.navigation(pages).run()

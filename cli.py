@@ -26,6 +26,7 @@ from graph.schema import apply_migrations
 from graph.settings import Settings, load_settings
 from graph.sources import list_sources
 from graph.stats import graph_stats
+from ingest.api_specs import SpecRun, read_asyncapi_paths, read_openapi_paths
 from ingest.backstage import read_catalog
 from ingest.dbt import read_manifest
 from ingest.inventory import read_inventory
@@ -447,6 +448,51 @@ def ingest_dbt(
     )
 
 
+@ingest_app.command("openapi")
+def ingest_openapi(
+    paths: Annotated[
+        list[Path], typer.Argument(help="OpenAPI 3.x / Swagger 2.0 files or folders.", exists=True)
+    ],
+    system: Annotated[
+        str | None,
+        typer.Option(help="The system serving the API (default: x-flowatlas-system, info.title)."),
+    ] = None,
+    strict: StrictOption = False,
+    force: ForceOption = False,
+) -> None:
+    """Load API specs: endpoints, request/response fields with PII flags, their callers."""
+    _load_specs(read_openapi_paths(paths, system=system), strict=strict, force=force)
+
+
+@ingest_app.command("asyncapi")
+def ingest_asyncapi(
+    paths: Annotated[
+        list[Path], typer.Argument(help="AsyncAPI 2.x / 3.x files or folders.", exists=True)
+    ],
+    system: Annotated[str | None, typer.Option(help="The application the spec describes.")] = None,
+    broker: Annotated[
+        str | None, typer.Option(help="The system holding the channels (default: the server's).")
+    ] = None,
+    strict: StrictOption = False,
+    force: ForceOption = False,
+) -> None:
+    """Load event specs: topics, message fields, and who sends and receives them."""
+    run = read_asyncapi_paths(paths, system=system, broker=broker)
+    _load_specs(run, strict=strict, force=force)
+
+
+def _load_specs(run: SpecRun, *, strict: bool, force: bool) -> None:
+    for failure in run.failed:
+        err.print(f"[red]failed[/red] {escape(failure)}", highlight=False)
+    if run.skipped:
+        out.print(f"{len(run.skipped)} files are not specs of this kind (read through $ref only)")
+    parsed = [_Parsed(s.info, s.records, [str(p) for p in s.problems]) for s in run.specs]
+    if parsed:
+        _load_all(parsed, strict=strict, force=force)
+    if run.failed:
+        raise typer.Exit(1)
+
+
 def _load_sql_run(run: SqlRun, *, strict: bool, force: bool) -> None:
     parsed = [_Parsed(s.info, s.records, s.errors, s.warnings) for s in run.sources]
     _load_all(parsed, strict=strict, force=force)
@@ -483,6 +529,7 @@ def _print_statement(result) -> None:
 DEMO = Path(__file__).resolve().parent / "examples" / "demo"
 DEMO_INVENTORY = DEMO / "inventory"
 DEMO_WAREHOUSE = DEMO / "warehouse"
+DEMO_APIS = DEMO / "apis"
 
 
 @app.command("demo")
@@ -503,6 +550,8 @@ def demo(
     if not synthetic:
         _load_all([_parse_inventory(DEMO_INVENTORY)], strict=True, force=force)
         _load_demo_warehouse(force)
+        _load_specs(read_openapi_paths([DEMO_APIS]), strict=True, force=force)
+        _load_specs(read_asyncapi_paths([DEMO_APIS]), strict=True, force=force)
         with _connected() as (driver, settings):
             stale = _forget_demo_sources(driver, settings, keep=set(), kind=SYNTHETIC_KIND)
         if stale:
@@ -514,6 +563,8 @@ def demo(
         stale = _forget_demo_sources(driver, settings, loaded, kind=SYNTHETIC_KIND)
         stale += _forget_demo_sources(driver, settings, set(), key=_demo_inventory_key())
         stale += _forget_demo_sources(driver, settings, set(), key=_demo_warehouse_key())
+        for kind in ("openapi", "asyncapi"):
+            stale += _forget_demo_sources(driver, settings, set(), kind=kind, prefix=DEMO_APIS)
     rate = f", {elements / seconds:,.0f} elements/s" if seconds > 0 and elements else ""
     out.print(
         f"synthetic estate ({fields:,} fields, seed {seed}): "
@@ -570,12 +621,14 @@ def _forget_demo_sources(
     *,
     kind: str | None = None,
     key: str | None = None,
+    prefix: Path | None = None,
 ) -> int:
     """One demo estate replaces the other (and a new size or seed the previous one)."""
+    start = f":{prefix.as_posix()}/" if prefix else ""
     stale = [
         s.key
         for s in list_sources(driver, settings.database, kind=kind)
-        if s.key not in keep and (key is None or s.key == key)
+        if s.key not in keep and (key is None or s.key == key) and start in s.key
     ]
     for source_key in stale:
         forget_source(driver, source_key, database=settings.database)

@@ -36,7 +36,9 @@ class EdgeKind(StrEnum):
     HAS_DATASET = "HAS_DATASET"  # System -> Dataset
     HAS_FIELD = "HAS_FIELD"  # Dataset -> Field
     HAS_ENDPOINT = "HAS_ENDPOINT"  # System -> Endpoint
-    USES = "USES"  # Endpoint -> Dataset (the payload schema an endpoint reads or returns)
+    # Endpoint -> Dataset: the payload schema an endpoint reads ("request") or returns
+    # ("response:201"); Field -> Dataset: a property whose value is that schema
+    USES = "USES"
     FLOWS_TO = "FLOWS_TO"  # upstream -> downstream, any level
     AFFECTS = "AFFECTS"  # Issue -> whatever it is about
 
@@ -178,7 +180,11 @@ class Field(NodeRecord):
     format: str | None = None
     classification: Classification | None = None
     pii_category: str | None = None
+    pii_confidence: float | None = None
+    pii_evidence: str | None = None  # why: "name matches email", "format: email", "x-pii"
     description: str | None = None
+    required: bool | None = None
+    enum: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,10 @@ class Endpoint(NodeRecord):
     path: str = ""
     operation_id: str | None = None
     deprecated: bool | None = None
+    summary: str | None = None
+    tags: tuple[str, ...] | None = None
+    security: tuple[str, ...] | None = None
+    erasure_candidate: bool | None = None  # DELETE on a person-bearing resource
 
 
 @dataclass(frozen=True)

@@ -267,7 +267,7 @@ def test_demo_replaces_the_synthetic_estate(
     flowatlas("demo", "--synthetic", "--fields", "200", settings=neo4j_settings, tmp_path=tmp_path)
     flowatlas("demo", settings=neo4j_settings, tmp_path=tmp_path)
     records, _, _ = graph.execute_query("MATCH (s:Source) RETURN collect(DISTINCT s.kind) AS kinds")
-    assert sorted(records[0]["kinds"]) == ["inventory", "sql"]
+    assert sorted(records[0]["kinds"]) == ["asyncapi", "inventory", "openapi", "sql"]
 
 
 def test_sql_lineage_prints_the_json_contract_without_a_server(tmp_path: Path) -> None:
@@ -364,3 +364,24 @@ def test_ingest_dbt_loads_models_and_names_the_broken_one(
     assert "warehouse:analytics.marts.customer_360#email" in records[0]["downstream"]
     again = flowatlas("ingest", "dbt", str(manifest), settings=neo4j_settings, tmp_path=tmp_path)
     assert "unchanged since the last load, skipped" in again.stdout
+
+
+def test_ingest_openapi_names_the_problems_and_loads_the_rest(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    spec = FIXTURES / "api" / "bad" / "refs.yaml"
+    result = flowatlas("ingest", "openapi", str(spec), settings=neo4j_settings, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"rejected {spec}#/paths/~1d/post: operation is not an object" in result.stderr
+    assert f"{spec}: 5 operations read = 4 accepted + 1 rejected" in result.stdout
+    records, _, _ = graph.execute_query("MATCH (e:Endpoint) RETURN count(e) AS n")
+    assert records[0]["n"] == 4
+
+
+def test_ingest_openapi_refuses_an_unsafe_file_with_exit_1(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    spec = FIXTURES / "api" / "bad" / "laughs.yaml"
+    result = flowatlas("ingest", "openapi", str(spec), settings=neo4j_settings, tmp_path=tmp_path)
+    assert result.returncode == 1
+    assert "YAML aliases" in result.stderr and "Traceback" not in result.stderr
