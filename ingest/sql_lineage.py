@@ -466,7 +466,15 @@ def _star(projection, root, tracer: Tracer, target) -> ColumnLineage:
 
 
 def _sources(tree, root, plan: Plan, target, query) -> set[str]:
-    ctes = {c.alias_or_name for c in query.find_all(exp.CTE)}
+    # a recursive CTE (RECURSIVE, or T-SQL's anchor UNION ALL) reads itself as a table of its
+    # name; a plain CTE named like the table it reads (WITH orders AS (... FROM orders))
+    # reads that table
+    ctes = {
+        c.alias_or_name
+        for c in query.find_all(exp.CTE)
+        if (c.parent is not None and c.parent.args.get("recursive"))
+        or isinstance(c.this, exp.SetOperation)
+    }
     tables = base_tables(root) - ctes
     # the table an UPDATE/MERGE/DELETE writes is read only if the statement names it twice
     named = sum(1 for t in tree.find_all(exp.Table) if table_name(t) == target)

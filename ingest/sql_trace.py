@@ -26,9 +26,12 @@ _TABLE_FUNCTIONS = (exp.Unnest, exp.Lateral, exp.Explode, exp.UDTF)
 
 
 def table_name(table: exp.Table) -> str:
-    """The table's name as written, after normalisation; T-SQL ``#temp`` keeps its ``#``."""
+    """The table's name as written, after normalisation; T-SQL ``#temp`` and ``##global``
+    keep their marks."""
     name = table.name
-    if isinstance(table.this, exp.Identifier) and table.this.args.get("temporary"):
+    if isinstance(table.this, exp.Identifier) and table.this.args.get("global_"):
+        name = f"##{name}"  # T-SQL global temporary table
+    elif isinstance(table.this, exp.Identifier) and table.this.args.get("temporary"):
         name = f"#{name}"
     return ".".join(p for p in (table.catalog, table.db, name) if p)
 
