@@ -17,12 +17,14 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from neo4j import Driver, ManagedTransaction
 
-from ingest.records import Edge, EdgeKind, NodeKind, NodeRecord, Record, SourceInfo
+from ingest.collector import collector_paused
+from ingest.records import Edge, EdgeKind, Method, NodeKind, NodeRecord, Record, SourceInfo
 
 DEFAULT_BATCH_SIZE = 5_000
 SUMMARY_PREFIX = "summary_"  # SourceInfo.summary entries are stored as summary_<name>
@@ -40,25 +42,42 @@ REMOVE {v}.retracting
 """
 
 # Fast path: nodes and relationships that do not exist yet are CREATEd with their whole
-# property map (provenance included); MERGE is kept for what already exists.
+# property map (provenance included); MERGE is kept for what already exists. Every node the
+# load touches is looked up once by key (or created); relationships then find their ends by
+# element id, valid for the transaction that returned it.
+LABEL_COUNTS = (
+    "\n".join(
+        f"CALL {{ MATCH (n:{kind.value}) RETURN count(n) AS {kind.value} }}" for kind in NodeKind
+    )
+    + "\nRETURN "
+    + ", ".join(kind.value for kind in NodeKind)
+)
+
 EXISTING_KEYS = """
 UNWIND $keys AS key
 MATCH (n:{label} {{key: key}})
-RETURN collect(key) AS existing
+RETURN collect([key, elementId(n)]) AS existing
 """
 
+# Labels and types of created facts travel as parameters (dynamic labels, Neo4j 5.26): one
+# statement, planned once, creates the nodes of every label, another the relationships.
 CREATE_NODES = """
 UNWIND $rows AS row
-CREATE (n:{label})
+CREATE (n:$(row.label))
 SET n = row.props
+RETURN collect([row.label, row.props.key, elementId(n)]) AS created
 """
 
-MERGE_NODES = """
+MERGE_NODES = (
+    """
 UNWIND $rows AS row
 MERGE (n:{label} {{key: row.key}})
 SET n += row.props
 WITH n, row
-""" + _ADD_PROVENANCE.format(v="n")
+"""
+    + _ADD_PROVENANCE.format(v="n")
+    + "RETURN collect([row.key, elementId(n)]) AS merged\n"
+)
 
 ADD_NODE_PROVENANCE = """
 UNWIND $rows AS row
@@ -67,20 +86,25 @@ MATCH (n:{label} {{key: row.key}})
 
 CREATE_EDGES = """
 UNWIND $rows AS row
-MATCH (a:{start} {{key: row.start}})
-MATCH (b:{end} {{key: row.end}})
-CREATE (a)-[r:{type}]->(b)
+MATCH (a) WHERE elementId(a) = row.start
+MATCH (b) WHERE elementId(b) = row.end
+CREATE (a)-[r:$(row.type)]->(b)
 SET r = row.props
+RETURN count(r) AS created
 """
 
-MERGE_EDGES = """
+MERGE_EDGES = (
+    """
 UNWIND $rows AS row
-MATCH (a:{start} {{key: row.start}})
-MATCH (b:{end} {{key: row.end}})
+MATCH (a) WHERE elementId(a) = row.start
+MATCH (b) WHERE elementId(b) = row.end
 MERGE (a)-[r:{type} {{key: row.key}}]->(b)
 SET r += row.props
 WITH r, row
-""" + _ADD_PROVENANCE.format(v="r")
+"""
+    + _ADD_PROVENANCE.format(v="r")
+    + "RETURN count(r) AS merged\n"
+)
 
 FIND_SOURCE = "MATCH (s:Source {key: $source}) RETURN s.content_hash AS content_hash"
 
@@ -261,10 +285,12 @@ def merge_records(
 class _SourceWriter:
     """Buffers one source's records and writes them batch by batch.
 
-    It remembers, for the whole load, which nodes this source has already asserted and which
-    it created, so each fact takes the cheapest correct path: CREATE for what cannot exist
-    yet, MERGE (with a provenance check) for what may. Nodes are flushed before edges so a
-    node's own record, not an edge that merely mentions it, sets how it was obtained.
+    It remembers, for the whole load, which nodes this source has already asserted (with
+    their element ids) and which it created, so each fact takes the cheapest correct path:
+    CREATE for what cannot exist yet, MERGE (with a provenance check) for what may. A label
+    with no node at all when the load starts needs no existence check: what this load has
+    not created yet cannot exist. Nodes are flushed before edges so a node's own record, not
+    an edge that merely mentions it, sets how it was obtained.
     """
 
     def __init__(self, tx, source_key: str, report: LoadReport, on_progress) -> None:
@@ -272,135 +298,200 @@ class _SourceWriter:
         self._source = source_key
         self._report = report
         self._on_progress = on_progress
-        self._nodes: dict[NodeKind, list[dict]] = defaultdict(list)
-        self._edges: dict[tuple[EdgeKind, NodeKind, NodeKind], list[dict]] = defaultdict(list)
+        self._nodes: dict[NodeKind, list[NodeRecord]] = defaultdict(list)
+        self._edges: dict[EdgeKind, list[Edge]] = defaultdict(list)
         self._pending = 0
-        self._asserted: dict[NodeKind, set[str]] = defaultdict(set)
+        self._ids: dict[NodeKind, dict[str, str]] = defaultdict(dict)  # asserted: key -> id
         self._created: dict[NodeKind, set[str]] = defaultdict(set)
         self._created_edges: set[tuple[str, str, str, str]] = set()
+        self._empty_labels: set[NodeKind] | None = None  # read on the first flush
 
     def add(self, record: Record) -> int:
         if isinstance(record, NodeRecord):
-            self._nodes[record.KIND].append(_node_row(record))
+            self._nodes[record.KIND].append(record)
         elif isinstance(record, Edge):
-            group = (record.kind, record.start.kind, record.end.kind)
-            self._edges[group].append(_edge_row(record))
+            self._edges[record.kind].append(record)
         else:
             raise TypeError(f"not a record: {record!r}")
         self._pending += 1
         return self._pending
 
     def flush(self) -> None:
-        for kind, rows in self._nodes.items():
-            self._write_nodes(kind, rows)
-            self._report.nodes[kind.value] += len(rows)
-        for (kind, start, end), rows in self._edges.items():
-            self._write_edges(kind, start, end, rows)
-            self._report.relationships[kind.value] += len(rows)
+        # A batch makes thousands of row dicts and no reference cycles: the collector waits
+        # (only while the batch is written, not while the caller's records are produced).
+        with collector_paused():
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending and self._empty_labels is None:
+            counts = self._tx.run(LABEL_COUNTS).single()
+            self._empty_labels = {kind for kind in NodeKind if counts and not counts[kind.value]}
+        self._write_nodes()
+        self._write_edges()
         if self._on_progress and self._pending:
             self._on_progress(self._pending)
         self._nodes.clear()
         self._edges.clear()
         self._pending = 0
 
-    def _write_nodes(self, kind: NodeKind, rows: list[dict]) -> None:
-        asserted = self._asserted[kind]
-        first, repeated = _split_first(rows, asserted)
-        existing = self._existing(kind, [row["key"] for row in first])
-        new = [row for row in first if row["key"] not in existing]
-        self._run(CREATE_NODES.format(label=kind.value), [self._full(row) for row in new])
-        again = [row for row in first if row["key"] in existing] + repeated
-        self._run(MERGE_NODES.format(label=kind.value), again)
-        asserted.update(row["key"] for row in first)
-        self._created[kind].update(row["key"] for row in new)
+    def _write_nodes(self) -> None:
+        new: list[dict] = []
+        again: dict[NodeKind, list[dict]] = {}
+        for kind, records in self._nodes.items():
+            ids = self._ids[kind]
+            first: dict[str, NodeRecord] = {}  # the first record of each key not yet asserted
+            repeated: list[NodeRecord] = []
+            for record in records:
+                if record.key in ids or record.key in first:
+                    repeated.append(record)
+                else:
+                    first[record.key] = record
+            existing = self._existing(kind, list(first))
+            ids.update(existing)
+            label = kind.value
+            new += [
+                {"label": label, "props": self._full(record)}
+                for key, record in first.items()
+                if key not in existing
+            ]
+            again[kind] = [_merge_row(record) for key, record in first.items() if key in existing]
+            again[kind] += [_merge_row(record) for record in repeated]
+            self._report.nodes[label] += len(records)
+        self._create_nodes(new)
+        for kind, rows in again.items():
+            if rows:
+                statement = MERGE_NODES.format(label=kind.value)
+                record = self._tx.run(statement, rows=rows, source=self._source).single()
+                self._ids[kind].update(record["merged"] if record else [])
 
-    def _write_edges(
-        self, kind: EdgeKind, start: NodeKind, end: NodeKind, rows: list[dict]
-    ) -> None:
-        self._assert_endpoints(start, rows, "start")
-        self._assert_endpoints(end, rows, "end")
+    def _write_edges(self) -> None:
+        self._assert_endpoints()
+        ids, created = self._ids, self._created
         create: list[dict] = []
-        merge: list[dict] = []
-        for row in rows:
-            identity = (kind.value, row["start"], row["end"], row["key"])
-            fresh_end = row["start"] in self._created[start] or row["end"] in self._created[end]
-            if fresh_end and identity not in self._created_edges:
-                self._created_edges.add(identity)
-                create.append(row)
-            else:
-                merge.append(row)
-        names = {"type": kind.value, "start": start.value, "end": end.value}
-        self._run(CREATE_EDGES.format(**names), [self._full(row) for row in create])
-        self._run(MERGE_EDGES.format(**names), merge)
+        for kind, edges in self._edges.items():
+            merge: list[dict] = []
+            for edge in edges:
+                start, end = edge.start, edge.end
+                ends = {"start": ids[start.kind][start.key], "end": ids[end.kind][end.key]}
+                fresh_end = start.key in created[start.kind] or end.key in created[end.kind]
+                identity = (ends["start"], ends["end"], edge.key, kind.value)
+                if fresh_end and identity not in self._created_edges:
+                    self._created_edges.add(identity)
+                    create.append({**ends, "type": kind.value, "props": self._full(edge)})
+                else:
+                    merge.append({**ends, **_merge_row(edge)})
+            if merge:
+                statement = MERGE_EDGES.format(type=kind.value)
+                record = self._tx.run(statement, rows=merge, source=self._source).single()
+                _check_ends(record and record["merged"], len(merge))
+            self._report.relationships[kind.value] += len(edges)
+        if create:
+            record = self._tx.run(CREATE_EDGES, rows=create).single()
+            _check_ends(record and record["created"], len(create))
 
-    def _assert_endpoints(self, kind: NodeKind, rows: list[dict], side: str) -> None:
+    def _assert_endpoints(self) -> None:
         """An edge's source asserts its endpoints too: a node only mentioned by edges is
         created as a bare node, and leaves with the last source that mentions it."""
-        asserted = self._asserted[kind]
-        mentioned: dict[str, dict] = {}
-        for row in rows:
-            if row[side] not in asserted:
-                mentioned.setdefault(row[side], row)
-        if not mentioned:
-            return
-        existing = self._existing(kind, list(mentioned))
-        bare = [
-            self._full({"key": key, "props": {}, **_provenance_of(row)})
-            for key, row in mentioned.items()
-            if key not in existing
-        ]
-        self._run(CREATE_NODES.format(label=kind.value), bare)
-        known = [{"key": key, **_provenance_of(mentioned[key])} for key in existing]
-        self._run(ADD_NODE_PROVENANCE.format(label=kind.value), known)
-        asserted.update(mentioned)
-        self._created[kind].update(key for key in mentioned if key not in existing)
+        mentioned: dict[NodeKind, dict[str, Edge]] = defaultdict(dict)  # the first mention
+        for edges in self._edges.values():
+            for side in ("start", "end"):
+                for edge in edges:
+                    end = getattr(edge, side)
+                    if end.key not in self._ids[end.kind]:
+                        mentioned[end.kind].setdefault(end.key, edge)
+        bare: list[dict] = []
+        for kind, by_key in mentioned.items():
+            existing = self._existing(kind, list(by_key))
+            self._ids[kind].update(existing)
+            bare += [
+                {"label": kind.value, "props": self._full(edge, key=key, props={})}
+                for key, edge in by_key.items()
+                if key not in existing
+            ]
+            known = [{"key": key, **_provenance(by_key[key])} for key in existing]
+            self._run(ADD_NODE_PROVENANCE.format(label=kind.value), known)
+        self._create_nodes(bare)
 
-    def _existing(self, kind: NodeKind, keys: list[str]) -> set[str]:
-        if not keys:
-            return set()
+    def _existing(self, kind: NodeKind, keys: list[str]) -> dict[str, str]:
+        """Which of ``keys`` exist (as nodes of ``kind``), with their element ids."""
+        if not keys or kind in (self._empty_labels or ()):
+            return {}
         record = self._tx.run(EXISTING_KEYS.format(label=kind.value), keys=keys).single()
-        return set(record["existing"]) if record else set()
+        return dict(record["existing"]) if record else {}
 
-    def _full(self, row: dict) -> dict:
-        """The complete property map of a fact this source creates (edge rows keep their ends)."""
-        props = {**row["props"], "key": row["key"], "sources": [self._source]}
-        props |= {"methods": [row["method"]], "confidences": [row["confidence"]]}
-        props["confidence"] = row["confidence"]
-        ends = {"start": row["start"], "end": row["end"]} if "start" in row else {}
-        return {"props": props, **ends}
+    def _create_nodes(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        record = self._tx.run(CREATE_NODES, rows=rows).single()
+        created = record["created"] if record else []
+        if len(created) != len(rows):
+            raise RuntimeError(f"created {len(created)} of {len(rows)} nodes")
+        for label, key, element_id in created:
+            kind = _NODE_KINDS[label]
+            self._ids[kind][key] = element_id
+            self._created[kind].add(key)
+
+    def _full(self, record: Record, key: str | None = None, props: dict | None = None) -> dict:
+        """The complete property map of a fact this source creates, provenance included."""
+        full = _properties(record) if props is None else props
+        method, confidence = _METHODS[record.provenance.method], record.provenance.confidence
+        full["key"] = record.key if key is None else key
+        full["sources"] = [self._source]
+        full["methods"] = [method]
+        full["confidences"] = [confidence]
+        full["confidence"] = confidence
+        return full
 
     def _run(self, statement: str, rows: list[dict]) -> None:
         if rows:
             self._tx.run(statement, rows=rows, source=self._source).consume()
 
 
-def _split_first(rows: list[dict], asserted: set[str]) -> tuple[list[dict], list[dict]]:
-    """Rows whose node this load has not asserted yet (first of each key), and the rest."""
-    first: list[dict] = []
-    repeated: list[dict] = []
-    seen: set[str] = set()
-    for row in rows:
-        key = row["key"]
-        (repeated if key in asserted or key in seen else first).append(row)
-        seen.add(key)
-    return first, repeated
+def _check_ends(written: int | None, rows: int) -> None:
+    """Every end node was asserted by this transaction before its edges: a row that found
+    no end (a bug, or a node deleted under the load) fails the load, it is never dropped."""
+    if written is None or written < rows:
+        raise RuntimeError(f"wrote {written} of {rows} relationships: an end node is missing")
 
 
-def _node_row(record: NodeRecord) -> dict:
-    return {"key": record.key, "props": record.properties(), **_provenance(record)}
+_METHODS = {method: method.value for method in Method}
+_NODE_KINDS = {kind.value: kind for kind in NodeKind}
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _edge_row(edge: Edge) -> dict:
-    ends = {"start": edge.start.key, "end": edge.end.key}
-    return {**ends, "key": edge.key, "props": edge.properties(), **_provenance(edge)}
+def _properties(record: Record) -> dict:
+    """``record.properties()`` (a fresh dict), without the per-call reflection of the default
+    ``NodeRecord.properties`` for node classes that do not override it."""
+    cls = type(record)
+    if cls.properties is not NodeRecord.properties:
+        return dict(record.properties())
+    names = _NODE_FIELDS.get(cls)
+    if names is None:
+        names = _NODE_FIELDS[cls] = tuple(
+            f.name for f in fields(cls) if f.name not in ("key", "provenance")
+        )
+    values = {}
+    for name in names:
+        value = getattr(record, name)
+        if value is None or value == "":
+            continue
+        if isinstance(value, StrEnum):
+            value = value.value
+        elif isinstance(value, tuple):
+            value = list(value)
+        values[name] = value
+    return values
+
+
+def _merge_row(record: Record) -> dict:
+    return {"key": record.key, "props": _properties(record), **_provenance(record)}
 
 
 def _provenance(record: Record) -> dict:
-    return {"method": record.provenance.method.value, "confidence": record.provenance.confidence}
-
-
-def _provenance_of(row: dict) -> dict:
-    return {"method": row["method"], "confidence": row["confidence"]}
+    return {
+        "method": _METHODS[record.provenance.method],
+        "confidence": record.provenance.confidence,
+    }
 
 
 def _upsert_source(tx, source: SourceInfo, report: LoadReport) -> None:

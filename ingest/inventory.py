@@ -27,6 +27,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
 
+from ingest.collector import collector_paused
 from ingest.inventory_files import (
     InventoryError,
     Location,
@@ -136,7 +137,13 @@ def read_inventory(
     ``{alias: canonical name}``; ``today`` and ``stale_after_days`` drive ``stale_review``.
     Raises ``InventoryError`` (a ``ValueError``) when the inventory as a whole is unreadable:
     unknown file type, a required sheet missing, YAML that is not safe to load."""
-    today = today or date.today()
+    with collector_paused():  # see ingest/collector.py
+        return _read_inventory(path, aliases, today or date.today(), stale_after_days)
+
+
+def _read_inventory(
+    path: Path, aliases: Path | None, today: date, stale_after_days: int
+) -> InventoryResult:
     files = read_files(path)
     run = _Run(files.warnings)
     accepted = {kind: run.validate(table) for kind, table in files.tables.items()}
@@ -207,13 +214,14 @@ class _Run:
         model = ROW_MODELS[table.kind]
         missing = [] if table.empty else self._check_columns(table, model.columns())
         accepted: list[Accepted] = []
+        known = model.model_fields
         for raw in table.rows:
             if raw.problem:
                 self.reject(raw.location, raw.problem)
             elif missing:
                 self.reject(raw.location.at(missing[0]), _missing_reason(table, missing))
             else:
-                values = {k: v for k, v in raw.values.items() if k in model.model_fields}
+                values = {k: v for k, v in raw.values.items() if k in known}
                 try:
                     accepted.append(Accepted(model.model_validate(values), raw.location))
                 except ValidationError as error:

@@ -15,7 +15,8 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -49,16 +50,21 @@ class Location:
     column: str | None = None
 
     def at(self, column: str | None) -> Location:
-        return replace(self, column=column)
+        return Location(self.file, self.sheet, self.row, self.unit, column)
 
     def evidence(self) -> str:
         """The location with the file's name only: stored in the graph, so it must not
         depend on the directory the ingester ran from."""
-        return str(replace(self, file=Path(self.file).name))
+        return str(Location(_file_name(self.file), self.sheet, self.row, self.unit, self.column))
 
     def __str__(self) -> str:
         parts = [self.file, self.sheet, f"{self.unit} {self.row}", self.column]
         return ":".join(part for part in parts if part)
+
+
+@lru_cache(maxsize=64)
+def _file_name(file: str) -> str:
+    return Path(file).name
 
 
 @dataclass

@@ -9,12 +9,13 @@ finding keeps the same node when rows move.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 from ingest.inventory_files import Location
 from ingest.inventory_rows import IntegrationRow
@@ -168,13 +169,34 @@ def probable_duplicates(
     """Pairs of names that look like one system. Never merged: the finding suggests the
     alias that would merge them. ``names`` come in order of preference for the canonical
     name (systems rows first, in sheet order), so the earlier one is suggested as canonical."""
-    found: list[Finding] = []
-    for index, canonical in enumerate(names):
-        for alias in names[index + 1 :]:
-            score = similarity(canonical.key, alias.key)
-            if score >= threshold:
-                found.append(_duplicate(canonical, alias, score))
-    return found
+    keys = [name.key for name in names]
+    return [
+        _duplicate(names[first], names[second], score)
+        for first, second, score in similar_pairs(keys, threshold)
+    ]
+
+
+def similar_pairs(keys: Sequence[str], threshold: int) -> Iterator[tuple[int, int, int]]:
+    """``(i, j, similarity(keys[i], keys[j]))`` for every ``i < j`` scoring at least
+    ``threshold``, in order of ``i`` then ``j``. Every pair is compared, in rapidfuzz's
+    compiled ``cdist`` one block of rows at a time; the pairs it finds within a point of the
+    threshold are then scored again with ``similarity`` itself, which decides."""
+    spaced = [key.replace("-", " ") for key in keys]
+    compact = [key.replace("-", "") for key in keys]
+    near = threshold - 1  # similarity rounds: 89.5 already counts as 90
+    for start in range(0, len(keys), _BLOCK):
+        rows = slice(start, start + _BLOCK)
+        scores = np.maximum(
+            process.cdist(spaced[rows], spaced, scorer=fuzz.token_set_ratio, score_cutoff=near),
+            process.cdist(compact[rows], compact, scorer=fuzz.ratio, score_cutoff=near),
+        )
+        for row, column in np.argwhere(scores >= near):
+            first, second = start + int(row), int(column)
+            if first < second and (score := similarity(keys[first], keys[second])) >= threshold:
+                yield first, second, score
+
+
+_BLOCK = 512  # rows of scores held at once: 512 x names
 
 
 def _duplicate(canonical: SystemName, alias: SystemName, score: int) -> Finding:

@@ -32,6 +32,7 @@ from ingest.inventory_rows import (
     IntegrationRow,
     IssueRow,
     SystemRow,
+    cached_system_key,
     parse_field_ref,
 )
 from ingest.records import (
@@ -58,12 +59,12 @@ Reject = Callable[[Location, str], None]
 
 def integration_key(identifier: str) -> str:
     """``"int:"`` + the id normalised like a system name: ``"INT 7"`` and ``"int-7"`` are one."""
-    return f"int:{system_key(identifier)}"
+    return f"int:{cached_system_key(identifier)}"
 
 
 def issue_key(row: IssueRow) -> str:
     if row.id:
-        return f"issue:{system_key(row.id)}"
+        return f"issue:{cached_system_key(row.id)}"
     # No id: the issue is what it says about where, which stays put when rows move.
     text = f"{row.where.strip().lower()}\n{row.title.strip().lower()}"
     return f"issue:{hashlib.sha256(text.encode()).hexdigest()[:12]}"
@@ -84,6 +85,7 @@ class InventoryGraph:
         self._nodes: dict[tuple[NodeKind, str], NodeRecord] = {}
         self._edges: dict[tuple[EdgeKind, str, str, str], Edge] = {}
         self._findings: dict[str, Finding] = {}
+        self._fields: dict[FieldRef, NodeRef] = {}  # field references already placed
 
     # -- the pipeline ------------------------------------------------------------------
 
@@ -228,11 +230,12 @@ class InventoryGraph:
         for upstream, downstream in pairs:
             self._edge(flows_to(upstream, ref(integration)))
             self._edge(flows_to(ref(integration), downstream))
-        for mapping in row.fields:
-            via = ref(integration)
-            source = self._field(mapping.source, location.at("fields"), via)
-            target = self._field(mapping.target, location.at("fields"), via)
-            self._flow(source, target, key, None)
+        if row.fields:
+            via, at_fields = ref(integration), location.at("fields")
+            for mapping in row.fields:
+                source = self._field(mapping.source, at_fields, via)
+                target = self._field(mapping.target, at_fields, via)
+                self._flow(source, target, key, None)
         for finding in integration_findings(
             row,
             key,
@@ -275,7 +278,14 @@ class InventoryGraph:
         self._edge(Edge(EdgeKind.AFFECTS, ref(issue), target))
 
     def _field(self, field_ref: FieldRef, location: Location, via: NodeRef | None) -> NodeRef:
-        """Dataset and Field records (with containment) for ``field_ref``."""
+        """Dataset and Field records (with containment) for ``field_ref``. A reference seen
+        before adds nothing: its records and finding are kept as first made."""
+        if (known := self._fields.get(field_ref)) is not None:
+            return known
+        self._fields[field_ref] = node = self._new_field(field_ref, location, via)
+        return node
+
+    def _new_field(self, field_ref: FieldRef, location: Location, via: NodeRef | None) -> NodeRef:
         system = self.names.mention(field_ref.system, location)
         dataset = Dataset(
             dataset_key(system, field_ref.dataset), name=field_ref.dataset, system=system

@@ -12,7 +12,7 @@ from typing import Generic, TypeVar
 
 from ingest.inventory_files import InventoryError, Location, load_safe_yaml
 from ingest.inventory_findings import SystemName
-from ingest.inventory_rows import SystemRow, as_text
+from ingest.inventory_rows import SystemRow, as_text, cached_system_key
 from ingest.records import system_key
 
 RowT = TypeVar("RowT")
@@ -86,7 +86,7 @@ class SystemNames:
             self.aliases_of[canonical].append(alias)
 
     def resolve(self, name: str) -> str:
-        key = system_key(name)
+        key = cached_system_key(name)
         return self._alias_to.get(key, key)
 
     def mention(self, name: str, location: Location) -> str:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
@@ -67,6 +68,12 @@ ARROW = re.compile(r"->|→")  # spreadsheets like to autocorrect "->" into "→
 ALIAS_SEPARATORS = re.compile(r"[;\r\n]+")
 
 
+@lru_cache(maxsize=1 << 16)
+def cached_system_key(name: str) -> str:
+    """``system_key``, remembered: an inventory names the same systems over and over."""
+    return system_key(name)
+
+
 def problem(reason: str) -> PydanticCustomError:
     """A validation error whose message is exactly ``reason`` (no "Value error, " prefix)."""
     return PydanticCustomError("inventory", "{reason}", {"reason": reason})
@@ -77,6 +84,8 @@ def problem(reason: str) -> PydanticCustomError:
 
 def as_text(value: Any) -> str | None:
     """Any cell as trimmed text; ``None`` for an empty cell."""
+    if type(value) is str:  # every CSV cell
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -101,7 +110,7 @@ def required_text(value: Any) -> str:
 def nameable(text: str) -> str:
     """Names that become keys need at least one letter or digit."""
     try:
-        system_key(text)
+        cached_system_key(text)
     except ValueError:
         raise problem(f"{text!r} has no letters or digits") from None
     return text
@@ -130,13 +139,17 @@ def parse_status(value: Any) -> Status | None:
     return _choice(value, STATUS_ALIASES, "a status", "green, yellow (or amber) or red")
 
 
+CLASSIFICATIONS: dict[str, Classification] = {c.value: c for c in Classification}
+ERASURE_METHODS: dict[str, ErasureMethod] = {m.value: m for m in ErasureMethod}
+
+
 def parse_classification(value: Any) -> Classification | None:
-    choices = {c.value: c for c in Classification}
+    choices = CLASSIFICATIONS
     return _choice(value, choices, "a classification", ", ".join(choices))
 
 
 def parse_erasure_method(value: Any) -> ErasureMethod | None:
-    choices = {m.value: m for m in ErasureMethod}
+    choices = ERASURE_METHODS
     return _choice(value, choices, "an erasure method", ", ".join(choices))
 
 
@@ -237,14 +250,17 @@ class FieldMapping:
         return f"{self.source} -> {self.target}"
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_field_ref(text: str) -> FieldRef:
+    """Remembered: a field list names the same fields over and over (a ``FieldRef`` is
+    immutable, so one instance serves every mention)."""
     parts = [part.strip() for part in text.strip().split(".")]
     if len(parts) < 3:
         raise FieldListError(f"{text.strip()!r} is not system.dataset.field")
     if not all(parts):
         raise FieldListError(f"{text.strip()!r} has an empty part between dots")
     try:
-        system_key(parts[0])
+        cached_system_key(parts[0])
     except ValueError:
         raise FieldListError(
             f"{text.strip()!r}: system {parts[0]!r} has no letters or digits"
