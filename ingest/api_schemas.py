@@ -220,6 +220,17 @@ class SchemaGraph:
         return [*self.nodes.values(), *self.edges.values()]
 
 
+def operations_summary(read: int, rejected: int, problems: int) -> dict:
+    """A spec's reconciliation: operations read = accepted + rejected; other problems warn."""
+    return {
+        "unit": "operations",
+        "read": read,
+        "accepted": read - rejected,
+        "rejected": rejected,
+        "warnings": problems - rejected,
+    }
+
+
 def _ref_of(schema: dict) -> str | None:
     if isinstance(schema.get("$ref"), str):
         return schema["$ref"]

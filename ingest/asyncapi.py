@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.api_schemas import PARSED, SchemaGraph
-from ingest.openapi import ApiSpec, _serving_system
+from ingest.api_schemas import PARSED, SchemaGraph, operations_summary
+from ingest.openapi import ApiSpec, serving_system
 from ingest.records import (
     Dataset,
     DatasetKind,
@@ -42,7 +42,7 @@ def read_asyncapi(
     spec = docs.document
     if not isinstance(spec, dict) or "asyncapi" not in spec:
         raise SpecFileError(f"{path}: not an AsyncAPI document (no 'asyncapi' key)")
-    name = _serving_system(spec, system, path)
+    name = serving_system(spec, system, path)
     app = System(system_key(name), name=name, provenance=PARSED)
     graph = SchemaGraph(docs, app)
     reader = _Channels(graph, spec, docs.entry_uri, _broker(spec, broker))
@@ -53,13 +53,7 @@ def read_asyncapi(
         kind=ASYNCAPI_KIND,
         uri=str(path),
         content_hash=docs.digest.hexdigest() + f"{system or ''}|{broker or ''}",
-        summary={
-            "unit": "operations",
-            "read": reader.read,
-            "accepted": reader.read - reader.rejected,
-            "rejected": reader.rejected,
-            "warnings": len(graph.problems) - reader.rejected,
-        },
+        summary=operations_summary(reader.read, reader.rejected, len(graph.problems)),
     )
     return ApiSpec(info, graph.records(), graph.problems, reader.read, reader.rejected)
 

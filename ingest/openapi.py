@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 
-from ingest.api_schemas import PARSED, Problem, SchemaGraph
+from ingest.api_schemas import PARSED, Problem, SchemaGraph, operations_summary
 from ingest.records import (
     Edge,
     EdgeKind,
@@ -64,7 +64,7 @@ def read_openapi(path: Path, *, system: str | None = None, root: Path | None = N
     spec = docs.document
     if not isinstance(spec, dict) or not ("openapi" in spec or "swagger" in spec):
         raise SpecFileError(f"{path}: not an OpenAPI or Swagger document (no 'openapi' key)")
-    name = _serving_system(spec, system, path)
+    name = serving_system(spec, system, path)
     server = System(system_key(name), name=name, provenance=PARSED)
     graph = SchemaGraph(docs, server)
     reader = _Operations(graph, spec, docs.entry_uri)
@@ -76,19 +76,13 @@ def read_openapi(path: Path, *, system: str | None = None, root: Path | None = N
         kind=OPENAPI_KIND,
         uri=str(path),
         content_hash=docs.digest.hexdigest() + (system or ""),
-        summary={
-            "unit": "operations",
-            "read": reader.read,
-            "accepted": reader.read - reader.rejected,
-            "rejected": reader.rejected,
-            "warnings": len(graph.problems) - reader.rejected,
-            "schemas": sum(1 for r in records if getattr(r, "KIND", None) == "Dataset"),
-        },
+        summary=operations_summary(reader.read, reader.rejected, len(graph.problems))
+        | {"schemas": sum(1 for r in records if getattr(r, "KIND", None) == "Dataset")},
     )
     return ApiSpec(info, records, graph.problems, reader.read, reader.rejected)
 
 
-def _serving_system(spec: dict, given: str | None, path: Path) -> str:
+def serving_system(spec: dict, given: str | None, path: Path) -> str:
     info = spec.get("info") if isinstance(spec.get("info"), dict) else {}
     for candidate in (given, spec.get("x-flowatlas-system"), info.get("x-flowatlas-system"),
                       info.get("title"), path.stem):  # fmt: skip

@@ -29,11 +29,9 @@ import json
 import logging
 import multiprocessing
 import os
-import platform
 import sys
 import time
 import warnings
-from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -42,6 +40,7 @@ import sqlglot.parser
 
 from ingest.sql_lineage import lineage_of_text
 from ingest.sql_split import split_statements
+from tests.benchmarks.common import machine_description
 from tests.benchmarks.sql_corpus import (
     METRICS,
     Case,
@@ -227,23 +226,12 @@ def throughput(cases: list[Case], at_least: int, workers: int, sqllineage_second
 
 
 def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count() or 0,
-        "python": platform.python_version(),
+    """The shared machine description, plus the versions this benchmark depends on."""
+    return machine_description() | {
         "sqlglot": sqlglot.__version__,
         "sqlglot_compiled": sqlglot.parser.__file__.endswith(".so"),
         "sqllineage": version("sqllineage"),
         "sqlfluff": version("sqlfluff"),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
