@@ -35,6 +35,7 @@ from ingest.inventory_rows import (
     cached_system_key,
     parse_field_ref,
 )
+from ingest.pii import pii_properties
 from ingest.records import (
     Dataset,
     Edge,
@@ -291,7 +292,10 @@ class InventoryGraph:
             dataset_key(system, field_ref.dataset), name=field_ref.dataset, system=system
         )
         field = Field(
-            field_key(dataset.key, field_ref.field), name=field_ref.field, dataset=dataset.key
+            field_key(dataset.key, field_ref.field),
+            name=field_ref.field,
+            dataset=dataset.key,
+            **pii_properties(field_ref.field, context=field_ref.dataset),
         )
         self._node(dataset)
         self._node(field)

@@ -348,6 +348,23 @@ def detect_pii(
     return match
 
 
+def pii_properties(
+    name: str, *, type: str | None = None, context: str | None = None
+) -> dict[str, object]:
+    """The PII properties of a ``Field`` record for a column or inventory field that carries
+    no marking of its own: the detected category, confidence, evidence and classification,
+    or nothing."""
+    match = detect_pii(name, type=type, context=context)
+    if match is None:
+        return {}
+    return {
+        "pii_category": match.category,
+        "pii_confidence": match.confidence,
+        "pii_evidence": match.evidence,
+        "classification": classification_for(match.category),
+    }
+
+
 def classification_for(category: str) -> str:
     """The project classification (``Classification``) for a PII category: ``restricted``
     for data whose leak harms a person directly, ``confidential`` for other personal data."""

@@ -18,29 +18,32 @@ could come from several tables goes to all of them, with a warning and a lower c
 
 from __future__ import annotations
 
+import copy
 import functools
 import multiprocessing
 import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
-from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.qualify_columns import qualify_columns
+from sqlglot.optimizer.qualify_tables import qualify_tables
 from sqlglot.optimizer.scope import build_scope
 from sqlglot.schema import MappingSchema
 
 from ingest.sql_schema_registry import SchemaRegistry
 from ingest.sql_split import split_statements, split_tokens
-from ingest.sql_statements import Plan, plan_of
+from ingest.sql_statements import BY_POSITION, Plan, multitable_parts, plan_of
 from ingest.sql_trace import (
     AMBIGUOUS_CONFIDENCE,
     Tracer,
     base_tables,
     filter_columns,
+    is_recursive_cte,
     is_star,
     table_name,
 )
@@ -289,6 +292,11 @@ def _error(file: str, line: int, index: int, msg: str) -> StatementLineage:
 def _statement(
     tree, file, line, index, dialect, registry: SchemaRegistry, variables: frozenset = frozenset()
 ) -> StatementLineage:
+    if isinstance(tree, exp.MultitableInserts):
+        parts = multitable_parts(tree)
+        return _combined(
+            [_statement(p, file, line, index, dialect, registry, variables) for p in parts]
+        )
     plan = plan_of(tree)
     target = table_name(plan.target) if plan.target is not None else None
     temp = (target,) if plan.temporary and target else ()
@@ -297,6 +305,8 @@ def _statement(
     schema = registry.for_tables(_written_tables(plan.query))
     if plan.kind == "insert" and not plan.columns and target:
         plan.columns = list(registry.lookup(target) or ())  # by position, as the DDL has them
+    if BY_POSITION in plan.columns and target:
+        plan.columns = _by_position(plan.columns, list(registry.lookup(target) or ()))
     known_columns = {c for cols in schema.values() for c in cols}
     if plan.star_from and target:
         _merge_star(plan, registry.lookup(target) or {})
@@ -304,6 +314,8 @@ def _statement(
     if dialect in LATERAL_ALIAS_DIALECTS:
         _expand_lateral_aliases(plan.query, known_columns)
     _expand_group_aliases(plan.query, known_columns)
+    _expand_group_all(plan.query)
+    _inline_named_windows(plan.query)
     _unbind_variables(plan.query, variables - known_columns)
     query = _qualified(plan.query, schema, dialect)
     root = build_scope(query)
@@ -328,6 +340,22 @@ def _statement(
     )
 
 
+def _combined(parts: list[StatementLineage]) -> StatementLineage:
+    """One statement that writes several tables (a multi-table INSERT)."""
+    if not parts:
+        raise ValueError("a multi-table INSERT without an INSERT branch")
+    first = parts[0]
+    return replace(
+        first,
+        targets=tuple(sorted({t for p in parts for t in p.targets})),
+        sources=tuple(sorted({s for p in parts for s in p.sources})),
+        columns=tuple(c for p in parts for c in p.columns),
+        filters=tuple(sorted({f for p in parts for f in p.filters})),
+        warnings=tuple(dict.fromkeys(w for p in parts for w in p.warnings)),
+        temp_tables=tuple(sorted({t for p in parts for t in p.temp_tables})),
+    )
+
+
 def _table_level(tree, plan: Plan, target, temp, file, line, index) -> StatementLineage:
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     tables = {table_name(t) for t in tree.find_all(exp.Table)} - {target} - ctes
@@ -341,19 +369,17 @@ def _table_level(tree, plan: Plan, target, temp, file, line, index) -> Statement
 
 
 def _qualified(query: exp.Query, schema: dict, dialect: str | None) -> exp.Query:
-    options = {
-        "schema": _mapping_schema(schema, dialect),
-        "dialect": _dialect(dialect),
-        "identify": False,
-        "validate_qualify_columns": False,
-        "expand_stars": True,
-    }
+    """sqlglot's ``qualify`` without its identifier passes: the tree's names are normalised
+    already (``_parse``), and names are read from the tree, never from quoted SQL text."""
+    engine = _dialect(dialect)
+    mapping = _mapping_schema(schema, dialect)
     # In place: the tree is this statement's own, and copying it costs more than qualifying.
+    query = qualify_tables(query, dialect=engine)
     try:
-        return qualify(query, **options)
+        return qualify_columns(query, mapping, expand_alias_refs=True, expand_stars=True)
     except sqlglot.errors.OptimizeError:
         # e.g. a scalar subquery sqlglot cannot resolve without a schema: keep names as written
-        return qualify(query, **options, qualify_columns=False)
+        return query
 
 
 def _merge_star(plan: Plan, target_columns: dict) -> None:
@@ -364,6 +390,33 @@ def _merge_star(plan: Plan, target_columns: dict) -> None:
     for name in target_columns:
         plan.columns.append(name)
         plan.query.append("expressions", exp.column(name, table=plan.star_from))
+
+
+def _expand_group_all(query: exp.Query) -> None:
+    """``GROUP BY ALL`` groups by every projection that is not an aggregate."""
+    for select in list(query.find_all(exp.Select)):
+        group = select.args.get("group")
+        if group is None or not group.args.get("all"):
+            continue
+        keys = [p.unalias().copy() for p in select.expressions if p.find(exp.AggFunc) is None]
+        select.set("group", exp.Group(expressions=keys) if keys else None)
+
+
+def _inline_named_windows(query: exp.Query) -> None:
+    """``OVER w ... WINDOW w AS (PARTITION BY a ORDER BY b)``: the window is read as if its
+    definition were written where it is used."""
+    for select in list(query.find_all(exp.Select)):
+        named = {w.name: w for w in select.args.get("windows") or []}
+        for window in list(select.find_all(exp.Window)) if named else []:
+            name = window.args.get("alias")
+            definition = named.get(name.name) if isinstance(name, exp.Identifier) else None
+            if definition is None or window.find_ancestor(exp.Select) is not select:
+                continue
+            for key in ("partition_by", "order", "spec"):
+                if not window.args.get(key) and definition.args.get(key):
+                    window.set(key, copy.deepcopy(definition.args[key]))
+            window.set("alias", None)
+        select.set("windows", None)
 
 
 def _expand_group_aliases(query: exp.Query, columns: set[str]) -> None:
@@ -406,6 +459,11 @@ def _expand_lateral_aliases(query: exp.Query, columns: set[str]) -> None:
                     col.replace(exp.paren(aliases[col.name].copy()))
             if isinstance(projection, exp.Alias):
                 aliases[projection.alias] = projection.this
+        where = select.args.get("where")  # these dialects also let WHERE name an alias
+        for col in list(where.find_all(exp.Column)) if where is not None else []:
+            own = col.find_ancestor(exp.Select) is select
+            if own and not col.table and col.name in aliases and col.name not in columns:
+                col.replace(exp.paren(aliases[col.name].copy()))
 
 
 def _transforms(query: exp.Query, dialect: str | None) -> list[str | None]:
@@ -414,8 +472,14 @@ def _transforms(query: exp.Query, dialect: str | None) -> list[str | None]:
     out = []
     for projection in _leftmost(query).selects:
         inner = projection.unalias()
-        out.append(None if isinstance(inner, exp.Column) else inner.sql(dialect=_dialect(dialect)))
+        out.append(None if isinstance(inner, exp.Column) else _written(inner, _dialect(dialect)))
     return out
+
+
+def _written(node: exp.Expression, engine: sqlglot.Dialect) -> str:
+    # The generator may rewrite the tree it prints; rewrites of an expression keep its
+    # columns, but a subquery's rewrite could move them, so only those are printed from a copy.
+    return engine.generate(node, copy=node.find(exp.Query) is not None)
 
 
 def _columns(query, root, tracer: Tracer, plan: Plan, target, transforms) -> list[ColumnLineage]:
@@ -430,6 +494,9 @@ def _columns(query, root, tracer: Tracer, plan: Plan, target, transforms) -> lis
         name = plan.columns[pos] if pos < len(plan.columns) else projection.alias_or_name
         if plan.dml and pos >= len(plan.columns):
             continue  # DELETE's placeholder projection
+        if name == BY_POSITION:
+            tracer.warnings.append(f"{target}: a value written by position, without its schema")
+            continue
         tracer.guessed.clear()
         sources = tracer.output(root, None, pos)
         transform = transforms[pos]
@@ -437,6 +504,19 @@ def _columns(query, root, tracer: Tracer, plan: Plan, target, transforms) -> lis
         full = f"{target}.{name}" if target else name
         out.append(ColumnLineage(full, tuple(sorted(sources)), transform, confidence))
     return out
+
+
+def _by_position(columns: list[str], known: list[str]) -> list[str]:
+    """Name each positional column after the target's column at its place in its row."""
+    named, position = [], 0
+    for column in columns:
+        if column != BY_POSITION:
+            named.append(column)
+            position = 0
+            continue
+        named.append(known[position] if position < len(known) else BY_POSITION)
+        position += 1
+    return named
 
 
 def _transform_of(projection: exp.Expression) -> str | None:
@@ -469,12 +549,7 @@ def _sources(tree, root, plan: Plan, target, query) -> set[str]:
     # a recursive CTE (RECURSIVE, or T-SQL's anchor UNION ALL) reads itself as a table of its
     # name; a plain CTE named like the table it reads (WITH orders AS (... FROM orders))
     # reads that table
-    ctes = {
-        c.alias_or_name
-        for c in query.find_all(exp.CTE)
-        if (c.parent is not None and c.parent.args.get("recursive"))
-        or isinstance(c.this, exp.SetOperation)
-    }
+    ctes = {c.alias_or_name for c in query.find_all(exp.CTE) if is_recursive_cte(c)}
     tables = base_tables(root) - ctes
     # the table an UPDATE/MERGE/DELETE writes is read only if the statement names it twice
     named = sum(1 for t in tree.find_all(exp.Table) if table_name(t) == target)
@@ -504,12 +579,16 @@ def _written_tables(query: exp.Expression) -> set[str]:
     return {table_name(t) for t in query.find_all(exp.Table)}
 
 
-def _mapping_schema(schema: dict[str, dict[str, str]], dialect) -> MappingSchema | None:
-    nested = _nested(schema)
-    if nested is None:
-        return None
-    # names are normalised already; sqlglot's own pass costs more than the qualify
-    return MappingSchema(nested, dialect=_dialect(dialect), normalize=False)
+def _mapping_schema(schema: dict[str, dict[str, str]], dialect) -> MappingSchema:
+    return _NormalisedSchema(_nested(schema) or {}, dialect=_dialect(dialect), normalize=False)
+
+
+class _NormalisedSchema(MappingSchema):
+    """A schema whose names, like the trees it is asked about, are normalised already:
+    sqlglot would otherwise copy and normalise each table name on every lookup."""
+
+    def _normalize_table(self, table, dialect=None, normalize=None) -> exp.Table:
+        return super()._normalize_table(table, dialect, normalize=False)
 
 
 @functools.cache

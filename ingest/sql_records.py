@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+from ingest.pii import pii_properties
 from ingest.records import (
     DECLARED,
     Dataset,
@@ -288,8 +289,9 @@ class _Builder:
         dataset = self.dataset(table)
         key = field_key(dataset.key, name)
         if key not in self.nodes or (type_ and self.nodes[key].type is None):
+            pii = pii_properties(name, type=type_, context=table)
             self.nodes[key] = Field(
-                key, name=name, dataset=dataset.key, type=type_, provenance=_PARSED
+                key, name=name, dataset=dataset.key, type=type_, provenance=_PARSED, **pii
             )
             self._edge(contains(dataset, self.nodes[key], _PARSED))
         return self.nodes[key]

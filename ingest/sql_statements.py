@@ -10,11 +10,16 @@ expressions and its condition. The tracer then handles every kind the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlglot import exp
 
 from ingest.sql_trace import table_name
+
+# A written column known only by its position in the target table (``INSERT VALUES (...)``
+# without a column list): named from the target's schema when there is one.
+BY_POSITION = ""
 
 
 @dataclass
@@ -34,6 +39,50 @@ def plan_of(tree: exp.Expression) -> Plan:
         if isinstance(tree, kind):
             return builder(tree)
     return Plan("other")
+
+
+def multitable_parts(tree: exp.MultitableInserts) -> list[exp.Insert]:
+    """Hive's ``FROM src INSERT ... SELECT ... INSERT ... SELECT ...`` and Snowflake's
+    ``INSERT ALL|FIRST WHEN c THEN INTO t VALUES (...) ... SELECT ...`` as one plain INSERT per
+    target, each reading the shared source (and, for Snowflake, filtered by its condition;
+    which rows FIRST or ELSE leave to a branch is still decided by the conditions' columns)."""
+    source = tree.args.get("source")
+    parts = []
+    for branch in tree.expressions:
+        insert = branch.this if isinstance(branch, exp.ConditionalInsert) else branch
+        if not isinstance(insert, exp.Insert):
+            continue
+        if isinstance(source, exp.Query):
+            query = _over_derived(source, insert.expression, branch.args.get("expression"))
+        else:
+            query = _with_from(insert.expression, source)
+        if query is not None:
+            parts.append(exp.Insert(this=insert.this.copy(), expression=query))
+    return parts
+
+
+def _over_derived(source: exp.Query, values, condition) -> exp.Select:
+    if isinstance(values, exp.Values) and values.expressions:
+        projections = [v.copy() for v in values.expressions[0].expressions]
+    else:
+        projections = [exp.Star()]
+    query = exp.Select(expressions=projections)
+    derived = exp.Subquery(this=source.copy(), alias=exp.TableAlias(this=exp.to_identifier("_src")))
+    query.set("from_", exp.From(this=derived))
+    if condition is not None:
+        query.set("where", exp.Where(this=condition.copy()))
+    return query
+
+
+def _with_from(query, source) -> exp.Query | None:
+    if not isinstance(query, exp.Select) or source is None:
+        return query if isinstance(query, exp.Query) else None
+    query = query.copy()
+    if query.args.get("from_") is None:
+        table, joins = _detach_joins(source)
+        query.set("from_", exp.From(this=table))
+        query.set("joins", [*joins, *(query.args.get("joins") or [])] or None)
+    return query
 
 
 def _insert(tree: exp.Insert) -> Plan:
@@ -71,14 +120,49 @@ def _update(tree: exp.Update) -> Plan:
     if aliased is not None:  # T-SQL: UPDATE s SET ... FROM shipping.shipments s JOIN ...
         target = aliased.this.copy()
         joins = [j for j in joins if j is not aliased]
-    assignments = [e for e in tree.expressions if isinstance(e, exp.EQ)]
+    assignments = list(_assignments(tree.expressions))
     query = _select_over(target, [a.expression for a in assignments])
     for join in joins:
         query.append("joins", join.copy())
     if tree.args.get("where") is not None:
         query.set("where", tree.args["where"].copy())
     columns = [a.this.name for a in assignments]
-    return Plan("update", target, _with_ctes(tree, query), columns, dml=True)
+    written = _cte_base(tree, target) or target
+    return Plan("update", written, _with_ctes(tree, query), columns, dml=True)
+
+
+def _assignments(expressions: list[exp.Expression]) -> Iterator[exp.EQ]:
+    """``SET a = x`` as it is; ``SET (a, b) = (x, y)`` as ``a = x`` and ``b = y``."""
+    for e in expressions:
+        if not isinstance(e, exp.EQ):
+            continue
+        names, values = e.this, e.expression
+        if isinstance(names, exp.Tuple) and isinstance(values, exp.Tuple):
+            pairs = zip(names.expressions, values.expressions, strict=False)
+            yield from (exp.EQ(this=name, expression=value) for name, value in pairs)
+        else:
+            yield e
+
+
+def _cte_base(tree: exp.Expression, target: exp.Table) -> exp.Table | None:
+    """T-SQL updates through a CTE (``WITH latest AS (SELECT ... FROM t) UPDATE latest``):
+    the rows written are the table the CTE selects from, when it selects from exactly one."""
+    with_ = tree.args.get("with_")
+    if target.db or with_ is None:
+        return None
+    for cte in with_.expressions:
+        if cte.alias_or_name != target.name or not isinstance(cte.this, exp.Select):
+            continue
+        from_ = cte.this.args.get("from_")
+        if (
+            from_ is not None
+            and isinstance(from_.this, exp.Table)
+            and not cte.this.args.get("joins")
+        ):
+            base = from_.this.copy()
+            base.set("alias", None)
+            return base
+    return None
 
 
 def _merge(tree: exp.Merge) -> Plan:
@@ -96,10 +180,12 @@ def _merge(tree: exp.Merge) -> Plan:
                 columns.append(a.this.name)
                 values.append(a.expression)
         elif isinstance(then, exp.Insert) and isinstance(then.expression, exp.Tuple):
-            names = then.this.expressions if isinstance(then.this, exp.Tuple) else []
-            for name, value in zip(names, then.expression.expressions, strict=False):
-                columns.append(name.name)
-                values.append(value)
+            row = then.expression.expressions
+            names = (
+                [n.name for n in then.this.expressions] if isinstance(then.this, exp.Tuple) else []
+            )
+            columns.extend(names or [BY_POSITION] * len(row))
+            values.extend(row[: len(names)] if names else row)
     query = _select_over(target, values)
     using = tree.args.get("using")
     if using is not None:
@@ -114,9 +200,13 @@ def _merge(tree: exp.Merge) -> Plan:
 
 def _delete(tree: exp.Delete) -> Plan:
     target, joins = _detach_joins(tree.this)
-    query = _select_over(target, [])
     for table in tree.args.get("using") or []:
-        query.append("joins", exp.Join(this=table.copy()))
+        joins = joins + _from_as_joins(exp.From(this=table))
+    aliased = _aliased_in(target, joins)
+    if aliased is not None:  # MySQL: DELETE FROM t1 USING support.ticket_tags AS t1 JOIN ...
+        target = aliased.this.copy()
+        joins = [j for j in joins if j is not aliased]
+    query = _select_over(target, [])
     for join in joins:
         query.append("joins", join.copy())
     if tree.args.get("where") is not None:
@@ -178,7 +268,8 @@ _BUILDERS = (
 
 def _target_and_columns(node) -> tuple[exp.Table | None, list[str]]:
     if isinstance(node, exp.Schema):
-        names = [c.name for c in node.expressions if isinstance(c, exp.Identifier | exp.Column)]
+        named = (exp.Identifier, exp.Column, exp.ColumnDef)  # CTAS may type its column list
+        names = [c.name for c in node.expressions if isinstance(c, named)]
         return (node.this if isinstance(node.this, exp.Table) else None), names
     return (node if isinstance(node, exp.Table) else None), []
 

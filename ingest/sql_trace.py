@@ -51,11 +51,14 @@ class Tracer:
 
     def __post_init__(self) -> None:
         self.scopes = {id(s.expression): s for s in self.root.traverse()}
-        # a recursive CTE reads itself as a table of its own name
+        # a recursive CTE reads itself as a table of its own name; a plain one named like a
+        # table (WITH orders AS (... FROM orders)) reads that table
         self.ctes = {
             s.expression.parent.alias: s
             for s in self.scopes.values()
-            if s.is_cte and isinstance(s.expression.parent, exp.CTE)
+            if s.is_cte
+            and isinstance(s.expression.parent, exp.CTE)
+            and is_recursive_cte(s.expression.parent)
         }
         self._following: set[tuple[int, str]] = set()
         # A column written with a table qualifier proves that table has it. In valid SQL an
@@ -315,3 +318,11 @@ def filter_columns(tracer: Tracer) -> set[str]:
             if clause is not None:
                 out |= tracer.expr(scope, clause, values=False)
     return out | tracer.grouped
+
+
+def is_recursive_cte(cte: exp.CTE) -> bool:
+    """RECURSIVE, or T-SQL's anchor UNION ALL (it has no keyword for recursion)."""
+    with_ = cte.parent
+    return bool(with_ is not None and with_.args.get("recursive")) or isinstance(
+        cte.this, exp.SetOperation
+    )

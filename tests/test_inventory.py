@@ -209,6 +209,14 @@ def test_field_list_creates_fields_in_their_datasets_and_flows_via_the_integrati
     assert (flow.start.key, flow.via) == ("salesforce-crm:sales.accounts#id", "int:int-001")
 
 
+def test_field_list_fields_are_checked_for_personal_data():
+    fields = nodes(read("clean"), Field)
+    email = fields["data-warehouse:crm.dim_customer#email"]
+    assert (email.pii_category, email.classification) == ("email", "confidential")
+    assert "email" in email.pii_evidence
+    assert fields["data-warehouse:crm.dim_customer#customer_id"].pii_category is None
+
+
 def test_field_mapping_row_adds_its_transform_to_the_flow():
     flow = flow_into(read("clean"), "data-warehouse:crm.dim_customer#email")
     assert (flow.transform, flow.via) == ("lower(trim(email))", "int:int-001")

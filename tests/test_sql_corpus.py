@@ -147,7 +147,6 @@ def test_scores_are_kept_per_dialect_and_tag():
 # -- flowatlas on the corpus ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=False, reason="engine catching up")
 def test_flowatlas_is_accurate_on_the_corpus():
     report = score(flowatlas_lineage, corpus(), tool="flowatlas")
     wrong = "\n".join(describe_miss(r) for r in report.misses[:20])

@@ -440,3 +440,123 @@ def test_merge_set_star_maps_every_target_column_by_name():
 def test_statements_that_only_name_a_table_read_nothing():
     rs = lineage_of_text("USE WAREHOUSE etl_wh;\nANALYZE billing.invoices;", dialect="snowflake")
     assert [(r.sources, r.error) for r in rs] == [((), None), ((), None)]
+
+
+def test_hive_multi_insert_writes_every_target_from_the_shared_source():
+    (r,) = lineage_of_text(
+        "FROM s.o o INSERT OVERWRITE TABLE m.web SELECT o.id WHERE o.channel = 'web' "
+        "INSERT OVERWRITE TABLE m.store SELECT o.id WHERE o.channel = 'store'",
+        dialect="hive",
+    )
+    assert (r.kind, r.targets, r.sources) == ("insert", ("m.store", "m.web"), ("s.o",))
+    assert cols(r) == {"m.web.id": (("s.o.id",), None), "m.store.id": (("s.o.id",), None)}
+    assert r.filters == ("s.o.channel",)
+
+
+def test_snowflake_insert_all_maps_each_branch_values_through_the_select():
+    (r,) = lineage_of_text(
+        "INSERT ALL WHEN amount >= 100 THEN INTO m.big (pid, amt) VALUES (id, amount) "
+        "ELSE INTO m.small (pid) VALUES (id) SELECT p.id, p.amount FROM b.pay p WHERE p.ok",
+        dialect="snowflake",
+    )  # Snowflake folds unquoted names to upper case
+    assert r.targets == ("M.BIG", "M.SMALL") and r.sources == ("B.PAY",)
+    assert cols(r)["M.BIG.AMT"][0] == ("B.PAY.AMOUNT",)
+    assert cols(r)["M.SMALL.PID"][0] == ("B.PAY.ID",)
+    assert r.filters == ("B.PAY.AMOUNT", "B.PAY.OK")
+
+
+def test_mysql_delete_of_an_alias_deletes_from_the_aliased_table():
+    (r,) = lineage_of_text(
+        "DELETE FROM t1 USING s.tags AS t1 JOIN s.tickets AS t ON t.id = t1.ticket_id "
+        "WHERE t.status = 'deleted'",
+        dialect="mysql",
+    )
+    assert (r.targets, r.sources) == (("s.tags",), ("s.tickets",))
+    assert "s.tags.ticket_id" in r.filters
+
+
+def test_update_through_a_cte_writes_the_table_the_cte_selects_from():
+    (r,) = lineage_of_text(
+        "WITH latest AS (SELECT s.id, s.status, ROW_NUMBER() OVER (PARTITION BY s.order_id "
+        "ORDER BY s.created_at DESC) AS rn FROM ship.shipments AS s) "
+        "UPDATE latest SET status = 'old' WHERE rn > 1",
+        dialect="tsql",
+    )
+    assert (r.targets, r.sources) == (("ship.shipments",), ())
+    assert r.filters == ("ship.shipments.created_at", "ship.shipments.order_id")
+
+
+def test_update_of_a_column_tuple_maps_each_column_to_its_value():
+    (r,) = lineage_of_text(
+        "UPDATE c.cust c SET (city, zip) = (a.city, a.postcode) FROM c.addr a WHERE a.id = c.id",
+        dialect="postgres",
+    )
+    assert cols(r) == {
+        "c.cust.city": (("c.addr.city",), None),
+        "c.cust.zip": (("c.addr.postcode",), None),
+    }
+
+
+def test_ctas_with_a_typed_column_list_names_the_columns_by_position():
+    (r,) = lineage_of_text(
+        "CREATE TABLE m.t (owner_email VARCHAR, n INT) AS SELECT e.email, e.id FROM hr.emp e",
+        dialect="postgres",
+    )
+    assert set(cols(r)) == {"m.t.owner_email", "m.t.n"}
+
+
+def test_named_window_partition_and_order_are_value_lineage():
+    (r,) = lineage_of_text(
+        "CREATE VIEW m.v AS SELECT SUM(e.amount) OVER w AS bal FROM l.e e "
+        "WINDOW w AS (PARTITION BY e.account ORDER BY e.posted_at)",
+        dialect="postgres",
+    )
+    assert cols(r)["m.v.bal"][0] == ("l.e.account", "l.e.amount", "l.e.posted_at")
+
+
+def test_group_by_all_groups_by_the_non_aggregate_projections():
+    (r,) = lineage_of_text(
+        "CREATE TABLE m.t AS SELECT o.region, SUM(o.amount) AS total FROM s.o o GROUP BY ALL",
+        dialect="duckdb",
+    )
+    assert r.filters == ("s.o.region",)
+
+
+def test_lateral_alias_in_where_filters_by_its_expression():
+    (r,) = lineage_of_text(
+        "INSERT INTO m.big (id) SELECT o.id, o.amount - o.discount AS net FROM s.o o "
+        "WHERE net > 100",
+        dialect="duckdb",
+    )
+    assert r.filters == ("s.o.amount", "s.o.discount")
+
+
+def test_merge_insert_values_without_columns_uses_the_target_schema_positions():
+    (r,) = lineage_of_text(
+        "MERGE INTO m.sku t USING s.feed s ON t.sku = s.sku "
+        "WHEN NOT MATCHED THEN INSERT VALUES (s.sku, s.title)",
+        dialect="databricks",
+        schema={"m.sku": {"sku": "varchar", "name": "varchar"}},
+    )
+    assert cols(r) == {
+        "m.sku.sku": (("s.feed.sku",), None),
+        "m.sku.name": (("s.feed.title",), None),
+    }
+
+
+def test_merge_insert_values_without_columns_or_schema_is_a_warning_not_a_guess():
+    (r,) = lineage_of_text(
+        "MERGE INTO m.sku t USING s.feed s ON t.sku = s.sku "
+        "WHEN NOT MATCHED THEN INSERT VALUES (s.sku, s.title)",
+        dialect="databricks",
+    )
+    assert r.columns == () and any("by position" in w for w in r.warnings)
+
+
+def test_cte_named_like_its_table_traces_columns_to_the_table():
+    (r,) = lineage_of_text(
+        "INSERT INTO paid (id) WITH orders AS (SELECT id FROM orders WHERE status = 'paid') "
+        "SELECT id FROM orders",
+        dialect="postgres",
+    )
+    assert cols(r) == {"paid.id": (("orders.id",), None)} and r.filters == ("orders.status",)

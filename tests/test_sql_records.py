@@ -93,6 +93,13 @@ def test_ddl_fields_carry_their_types(run):
     assert types["crm:crm.contacts#email"] == "VARCHAR(320)"
 
 
+def test_columns_are_checked_for_personal_data(run):
+    fields = {r.key: r for r in load_records(run).records if isinstance(r, Field)}
+    assert fields["crm:crm.contacts#email"].pii_category == "email"
+    assert fields["crm:crm.contacts#phone"].pii_category == "phone"
+    assert fields["crm:crm.contacts#active"].pii_category is None
+
+
 def test_unmapped_tables_go_to_the_default_system(tmp_path):
     (tmp_path / "x.sql").write_text("INSERT INTO a.t SELECT id FROM b.s")
     (source,) = read_sql([tmp_path], default_system="Data Lake").sources
