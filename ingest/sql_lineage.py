@@ -37,7 +37,13 @@ from sqlglot.schema import MappingSchema
 
 from ingest.sql_schema_registry import SchemaRegistry
 from ingest.sql_split import split_statements, split_tokens
-from ingest.sql_statements import BY_POSITION, Plan, multitable_parts, plan_of
+from ingest.sql_statements import (
+    BY_POSITION,
+    Plan,
+    multitable_parts,
+    plan_of,
+    values_as_select,
+)
 from ingest.sql_trace import (
     AMBIGUOUS_CONFIDENCE,
     Tracer,
@@ -217,9 +223,37 @@ def _script(file, statements, parsed, dialect, registry: SchemaRegistry):
     variables = frozenset(_declared(parsed))
     for index, ((line, text), tree) in enumerate(zip(statements, parsed, strict=True)):
         result = _guarded(file, line, index, text, tree, dialect, registry, variables)
+        result = _schema_qualified(result, registry)
         registry.learn_result(result)
         results.append(result)
     return results
+
+
+def _schema_qualified(result: StatementLineage, registry: SchemaRegistry) -> StatementLineage:
+    """Names written with fewer parts than the one known table they abbreviate (``orders``,
+    with ``prod.sales.orders`` in the schema) take its full name: the schema qualifies them."""
+    table = registry.canonical
+
+    def column(name: str) -> str:
+        owner, dot, col = name.rpartition(".")
+        return f"{table(owner)}.{col}" if dot and owner else name
+
+    # columns and filters belong to the statement's targets and sources
+    if all(table(n) == n for n in (*result.targets, *result.sources)):
+        return result
+    return replace(
+        result,
+        targets=tuple(table(n) for n in result.targets),
+        sources=tuple(sorted({table(n) for n in result.sources})),
+        columns=tuple(
+            replace(
+                c, target=column(c.target), sources=tuple(sorted({column(s) for s in c.sources}))
+            )
+            for c in result.columns
+        ),
+        filters=tuple(sorted({column(f) for f in result.filters})),
+        fields=tuple(replace(f, name=column(f.name)) for f in result.fields),
+    )
 
 
 def _declared(parsed) -> Iterator[str]:
@@ -316,6 +350,7 @@ def _statement(
     _expand_group_aliases(plan.query, known_columns)
     _expand_group_all(plan.query)
     _inline_named_windows(plan.query)
+    _correlated_values_as_selects(plan.query)
     _unbind_variables(plan.query, variables - known_columns)
     query = _qualified(plan.query, schema, dialect)
     root = build_scope(query)
@@ -400,6 +435,20 @@ def _expand_group_all(query: exp.Query) -> None:
             continue
         keys = [p.unalias().copy() for p in select.expressions if p.find(exp.AggFunc) is None]
         select.set("group", exp.Group(expressions=keys) if keys else None)
+
+
+def _correlated_values_as_selects(query: exp.Query) -> None:
+    """T-SQL's ``CROSS APPLY (VALUES ('email', c.email), ...) AS v(kind, value)``: a table of
+    rows computed from the outer query's columns, read as the SELECT that computes them."""
+    for values in list(query.find_all(exp.Values)):
+        parent = values.parent
+        if not isinstance(parent, exp.Subquery) or values.find(exp.Column) is None:
+            continue
+        alias = parent.args.get("alias") or parent.parent.args.get("alias")
+        names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+        select = values_as_select(values, names)
+        if select is not None:
+            values.replace(select)
 
 
 def _inline_named_windows(query: exp.Query) -> None:

@@ -88,7 +88,30 @@ def _with_from(query, source) -> exp.Query | None:
 def _insert(tree: exp.Insert) -> Plan:
     target, columns = _target_and_columns(tree.this)
     query = tree.expression if isinstance(tree.expression, exp.Query) else None
+    if isinstance(tree.expression, exp.Values) and tree.expression.find(exp.Query):
+        query = values_as_select(tree.expression)  # rows of constants read nothing
     return Plan("insert", target, _with_ctes(tree, query), columns, _is_temporary(tree, target))
+
+
+def values_as_select(values: exp.Values, names: list[str] | None = None) -> exp.Query | None:
+    """``VALUES ('x', (SELECT SUM(a) FROM t))`` as the SELECT (a UNION ALL of one per row)
+    that computes its rows, the columns named ``names`` when given."""
+    rows = []
+    for row in values.expressions:
+        if not isinstance(row, exp.Tuple):
+            continue
+        cells = [v.copy() for v in row.expressions]
+        if names and len(names) == len(cells):
+            cells = [
+                exp.alias_(cell, name, copy=False) for cell, name in zip(cells, names, strict=True)
+            ]
+        rows.append(exp.Select(expressions=cells))
+    if not rows:
+        return None
+    query = rows[0]
+    for row in rows[1:]:
+        query = exp.union(query, row, distinct=False, copy=False)
+    return query
 
 
 def _create(tree: exp.Create) -> Plan:

@@ -8,6 +8,7 @@ which rows: WHERE, JOIN ON, GROUP BY, HAVING, QUALIFY).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -92,14 +93,16 @@ class Tracer:
             return self._set_output(scope, name, pos, depth)
         lateral = scope.expression
         if isinstance(lateral, exp.Lateral) and isinstance(lateral.this, exp.Subquery | exp.Query):
-            # LATERAL (SELECT ...) / CROSS APPLY (SELECT ...): its projections, as a query's
-            selects = lateral.this.unnest().selects
-            proj = (
-                selects[pos]
-                if pos is not None and pos < len(selects)
-                else next((s for s in selects if s.alias_or_name == name), None)
-            )
-            return set() if proj is None else self.expr(scope, proj, depth)
+            # LATERAL (SELECT ...) / CROSS APPLY (SELECT ... UNION ALL ...): its projections,
+            # as a query's; a set operation's branches by position
+            branches = list(_selects_of(lateral.this.unnest()))
+            names = [p.alias_or_name for p in branches[0].selects] if branches else []
+            at = pos if pos is not None else (names.index(name) if name in names else None)
+            out: set[str] = set()
+            for branch in branches if at is not None else []:
+                if at < len(branch.selects):
+                    out |= self.expr(scope, branch.selects[at], depth)
+            return out
         if not isinstance(scope.expression, exp.Query):
             # UNNEST(o.lines) AS i(sku), LATERAL FLATTEN(...), LATERAL VIEW explode(...):
             # every output column comes from the function's arguments
@@ -326,3 +329,14 @@ def is_recursive_cte(cte: exp.CTE) -> bool:
     return bool(with_ is not None and with_.args.get("recursive")) or isinstance(
         cte.this, exp.SetOperation
     )
+
+
+def _selects_of(query: exp.Expression) -> Iterator[exp.Select]:
+    """The SELECTs of a query, or of each branch of a set operation, left to right."""
+    if isinstance(query, exp.SetOperation):
+        yield from _selects_of(query.this)
+        yield from _selects_of(query.expression)
+    elif isinstance(query, exp.Subquery):
+        yield from _selects_of(query.unnest())
+    elif isinstance(query, exp.Select):
+        yield query

@@ -278,12 +278,25 @@ def test_ddl_in_one_file_expands_a_star_in_another(tmp_path):
     }
 
 
-def test_schema_table_matches_a_name_written_with_fewer_parts():
+def test_schema_qualifies_a_name_written_with_fewer_parts():
     (r,) = lineage_of_text(
-        "INSERT INTO m.t SELECT * FROM contacts",
+        "INSERT INTO m.t SELECT * FROM contacts WHERE contacts.id > 0",
         schema={"warehouse.crm.contacts": {"ID": "int", "Email": "text"}},
     )
-    assert cols(r) == {"m.t.id": (("contacts.id",), None), "m.t.email": (("contacts.email",), None)}
+    assert r.sources == ("warehouse.crm.contacts",)
+    assert cols(r) == {
+        "m.t.id": (("warehouse.crm.contacts.id",), None),
+        "m.t.email": (("warehouse.crm.contacts.email",), None),
+    }
+    assert r.filters == ("warehouse.crm.contacts.id",)
+
+
+def test_a_name_two_schema_tables_end_with_stays_as_written():
+    (r,) = lineage_of_text(
+        "INSERT INTO m.t SELECT c.id FROM contacts c",
+        schema={"a.contacts": {"id": "int"}, "b.contacts": {"id": "int"}},
+    )
+    assert r.sources == ("contacts",)
 
 
 def test_unqualified_column_proven_by_a_qualified_use_is_not_a_guess():
@@ -560,3 +573,21 @@ def test_cte_named_like_its_table_traces_columns_to_the_table():
         dialect="postgres",
     )
     assert cols(r) == {"paid.id": (("orders.id",), None)} and r.filters == ("orders.status",)
+
+
+def test_values_with_a_scalar_subquery_trace_to_the_subquery_columns():
+    (r,) = lineage_of_text(
+        "INSERT INTO o.k (kpi, v) VALUES ('due', (SELECT SUM(i.amount) FROM b.inv AS i "
+        "WHERE i.paid_at IS NULL))"
+    )
+    assert cols(r)["o.k.v"][0] == ("b.inv.amount",) and r.filters == ("b.inv.paid_at",)
+
+
+def test_cross_apply_values_traces_each_row_of_the_unpivot():
+    (r,) = lineage_of_text(
+        "INSERT INTO s.cp (kind, val) SELECT v.k, v.x FROM crm.c AS c "
+        "CROSS APPLY (VALUES ('email', c.email), ('phone', c.phone)) AS v(k, x)",
+        dialect="tsql",
+    )
+    assert cols(r)["s.cp.val"][0] == ("crm.c.email", "crm.c.phone")
+    assert cols(r)["s.cp.kind"][0] == ()
