@@ -141,7 +141,7 @@ def lineage_of_text(
     """Lineage of every statement of one script, in order."""
     registry = _registry(schema, dialect)
     try:
-        chunks = split_tokens(sql, dialect)
+        chunks = split_tokens(sql, _dialect(dialect))
     except (Exception, RecursionError) as e:
         return [_error(file, 1, 0, f"line 1: cannot split the script: {type(e).__name__}: {e}")]
     parsed = [_parse(text, dialect, line, tokens) for line, text, tokens in chunks]
@@ -345,12 +345,7 @@ def _statement(
     if plan.star_from and target:
         _merge_star(plan, registry.lookup(target) or {})
     transforms = _transforms(plan.query, dialect)
-    if dialect in LATERAL_ALIAS_DIALECTS:
-        _expand_lateral_aliases(plan.query, known_columns)
-    _expand_group_aliases(plan.query, known_columns)
-    _expand_group_all(plan.query)
-    _inline_named_windows(plan.query)
-    _correlated_values_as_selects(plan.query)
+    _rewrite_shorthands(plan.query, known_columns, dialect in LATERAL_ALIAS_DIALECTS)
     _unbind_variables(plan.query, variables - known_columns)
     query = _qualified(plan.query, schema, dialect)
     root = build_scope(query)
@@ -427,64 +422,75 @@ def _merge_star(plan: Plan, target_columns: dict) -> None:
         plan.query.append("expressions", exp.column(name, table=plan.star_from))
 
 
-def _expand_group_all(query: exp.Query) -> None:
-    """``GROUP BY ALL`` groups by every projection that is not an aggregate."""
-    for select in list(query.find_all(exp.Select)):
-        group = select.args.get("group")
-        if group is None or not group.args.get("all"):
+def _rewrite_shorthands(query: exp.Query, columns: set[str], lateral: bool) -> None:
+    """Spell out what the SQL abbreviates, so every column is read where it is used. One walk
+    of the tree finds the SELECTs (and VALUES) the rewrites work on."""
+    for node in list(query.find_all(exp.Select, exp.Values)):
+        if isinstance(node, exp.Values):
+            _correlated_values_as_select(node)
             continue
-        keys = [p.unalias().copy() for p in select.expressions if p.find(exp.AggFunc) is None]
-        select.set("group", exp.Group(expressions=keys) if keys else None)
+        if lateral:
+            _expand_lateral_aliases(node, columns)
+        _expand_group_aliases(node, columns)
+        _expand_group_all(node)
+        _inline_named_windows(node)
 
 
-def _correlated_values_as_selects(query: exp.Query) -> None:
+def _expand_group_all(select: exp.Select) -> None:
+    """``GROUP BY ALL`` groups by every projection that is not an aggregate."""
+    group = select.args.get("group")
+    if group is None or not group.args.get("all"):
+        return
+    keys = [p.unalias().copy() for p in select.expressions if p.find(exp.AggFunc) is None]
+    select.set("group", exp.Group(expressions=keys) if keys else None)
+
+
+def _correlated_values_as_select(values: exp.Values) -> None:
     """T-SQL's ``CROSS APPLY (VALUES ('email', c.email), ...) AS v(kind, value)``: a table of
     rows computed from the outer query's columns, read as the SELECT that computes them."""
-    for values in list(query.find_all(exp.Values)):
-        parent = values.parent
-        if not isinstance(parent, exp.Subquery) or values.find(exp.Column) is None:
-            continue
-        alias = parent.args.get("alias") or parent.parent.args.get("alias")
-        names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
-        select = values_as_select(values, names)
-        if select is not None:
-            values.replace(select)
+    parent = values.parent
+    if not isinstance(parent, exp.Subquery) or values.find(exp.Column) is None:
+        return
+    alias = parent.args.get("alias") or parent.parent.args.get("alias")
+    names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+    select = values_as_select(values, names)
+    if select is not None:
+        values.replace(select)
 
 
-def _inline_named_windows(query: exp.Query) -> None:
+def _inline_named_windows(select: exp.Select) -> None:
     """``OVER w ... WINDOW w AS (PARTITION BY a ORDER BY b)``: the window is read as if its
     definition were written where it is used."""
-    for select in list(query.find_all(exp.Select)):
-        named = {w.name: w for w in select.args.get("windows") or []}
-        for window in list(select.find_all(exp.Window)) if named else []:
-            name = window.args.get("alias")
-            definition = named.get(name.name) if isinstance(name, exp.Identifier) else None
-            if definition is None or window.find_ancestor(exp.Select) is not select:
-                continue
-            for key in ("partition_by", "order", "spec"):
-                if not window.args.get(key) and definition.args.get(key):
-                    window.set(key, copy.deepcopy(definition.args[key]))
-            window.set("alias", None)
-        select.set("windows", None)
-
-
-def _expand_group_aliases(query: exp.Query, columns: set[str]) -> None:
-    """``GROUP BY day`` where ``day`` is a projection's alias groups by that expression."""
-    for select in list(query.find_all(exp.Select)):
-        aliases = {
-            p.alias: p.this
-            for p in select.expressions
-            if isinstance(p, exp.Alias)
-            and p.alias not in {c.name for c in p.this.find_all(exp.Column)}
-        }
-        if not aliases:
+    named = {w.name: w for w in select.args.get("windows") or []}
+    if not named:
+        return
+    for window in list(select.find_all(exp.Window)):
+        name = window.args.get("alias")
+        definition = named.get(name.name) if isinstance(name, exp.Identifier) else None
+        if definition is None or window.find_ancestor(exp.Select) is not select:
             continue
-        for key in ("group", "having", "qualify"):
-            clause = select.args.get(key)
-            for col in list(clause.find_all(exp.Column)) if clause is not None else []:
-                own = col.find_ancestor(exp.Select) is select
-                if own and not col.table and col.name in aliases and col.name not in columns:
-                    col.replace(exp.paren(aliases[col.name].copy()))
+        for key in ("partition_by", "order", "spec"):
+            if not window.args.get(key) and definition.args.get(key):
+                window.set(key, copy.deepcopy(definition.args[key]))
+        window.set("alias", None)
+    select.set("windows", None)
+
+
+def _expand_group_aliases(select: exp.Select, columns: set[str]) -> None:
+    """``GROUP BY day`` where ``day`` is a projection's alias groups by that expression."""
+    clauses = [select.args.get(k) for k in ("group", "having", "qualify")]
+    if not any(clauses):
+        return
+    aliases = {
+        p.alias: p.this
+        for p in select.expressions
+        if isinstance(p, exp.Alias) and p.alias not in {c.name for c in p.this.find_all(exp.Column)}
+    }
+    for clause in clauses if aliases else []:
+        for col in list(clause.find_all(exp.Column)) if clause is not None else []:
+            own = col.find_ancestor(exp.Select) is select
+            if own and not col.table and col.name in aliases and col.name not in columns:
+                col.replace(exp.paren(aliases[col.name].copy()))
 
 
 def _unbind_variables(query: exp.Query, variables: set[str]) -> None:
@@ -496,23 +502,22 @@ def _unbind_variables(query: exp.Query, variables: set[str]) -> None:
             col.replace(exp.var(col.name))
 
 
-def _expand_lateral_aliases(query: exp.Query, columns: set[str]) -> None:
+def _expand_lateral_aliases(select: exp.Select, columns: set[str]) -> None:
     """``SELECT a * b AS gross, gross - c AS net``: where a projection names an earlier one's
     alias (and no table is known to have such a column), it means that expression."""
-    for select in list(query.find_all(exp.Select)):
-        aliases: dict[str, exp.Expression] = {}
-        for projection in select.expressions:
-            for col in list(projection.find_all(exp.Column)):
-                own = col.find_ancestor(exp.Select) is select
-                if own and not col.table and col.name in aliases and col.name not in columns:
-                    col.replace(exp.paren(aliases[col.name].copy()))
-            if isinstance(projection, exp.Alias):
-                aliases[projection.alias] = projection.this
-        where = select.args.get("where")  # these dialects also let WHERE name an alias
-        for col in list(where.find_all(exp.Column)) if where is not None else []:
+    aliases: dict[str, exp.Expression] = {}
+    for projection in select.expressions:
+        for col in list(projection.find_all(exp.Column)) if aliases else []:
             own = col.find_ancestor(exp.Select) is select
             if own and not col.table and col.name in aliases and col.name not in columns:
                 col.replace(exp.paren(aliases[col.name].copy()))
+        if isinstance(projection, exp.Alias):
+            aliases[projection.alias] = projection.this
+    where = select.args.get("where")  # these dialects also let WHERE name an alias
+    for col in list(where.find_all(exp.Column)) if where is not None and aliases else []:
+        own = col.find_ancestor(exp.Select) is select
+        if own and not col.table and col.name in aliases and col.name not in columns:
+            col.replace(exp.paren(aliases[col.name].copy()))
 
 
 def _transforms(query: exp.Query, dialect: str | None) -> list[str | None]:
@@ -686,7 +691,7 @@ def _ddl_trees(files: list[Path], dialect: str | None) -> Iterator[exp.Expressio
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue  # reported when the file's lineage is read
-        for line, statement, tokens in split_tokens(text, dialect):
+        for line, statement, tokens in split_tokens(text, _dialect(dialect)):
             head = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
             if head in ("CREATE", "ALTER"):
                 tree = _parse(statement, dialect, line, tokens)
