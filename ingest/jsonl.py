@@ -1,10 +1,12 @@
 """Records from a JSON Lines file: the way any custom extractor can feed flowatlas.
 
-One JSON object per line, its ``type`` naming the record (``System``, ``Dataset``,
-``Field``, ``Endpoint``, ``Integration``, ``Issue`` or ``Edge``), the other members its
-fields as in ``ingest/records.py``::
+One JSON object per line, its ``record`` (or ``type``) naming the record (``System``,
+``Dataset``, ``Field``, ``Endpoint``, ``Integration``, ``Issue`` or ``Edge``), the other
+members its fields as in ``ingest/records.py``. A field's own ``type`` (its data type) needs
+``record`` to name the record::
 
     {"type": "System", "key": "crm", "name": "CRM", "owner": "sales-ops"}
+    {"record": "Field", "key": "crm:c#email", "name": "email", "type": "varchar(320)"}
     {"type": "Edge", "kind": "FLOWS_TO", "start": {"kind": "Field", "key": "crm:c#email"},
      "end": {"kind": "Field", "key": "wh:dim#email"}, "key": "value", "flow_kind": "value"}
 
@@ -100,9 +102,10 @@ def parse_line(line: str) -> Record:
         raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
     if not isinstance(obj, dict):
         raise ValueError("expected a JSON object")
-    kind = obj.pop("type", None)
+    member = "record" if "record" in obj else "type"
+    kind = obj.pop(member, None)
     if kind not in _ADAPTERS:
-        raise ValueError(f"'type' must be one of {', '.join(RECORD_TYPES)}, not {kind!r}")
+        raise ValueError(f"{member!r} must be one of {', '.join(RECORD_TYPES)}, not {kind!r}")
     # A misspelt member would otherwise vanish silently.
     if unknown := sorted(set(obj) - _FIELD_NAMES[kind]):
         raise ValueError(f"unknown member(s) for {kind}: {', '.join(unknown)}")
