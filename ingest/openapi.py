@@ -41,6 +41,11 @@ PERSON_RESOURCES = {
     "member", "members", "person", "persons", "people", "subscriber", "subscribers",
     "profile", "profiles", "lead", "leads", "patient", "patients", "employee", "employees",
     "guest", "guests", "recipient", "recipients", "candidate", "candidates", "client", "clients",
+    "payer", "payers", "buyer", "buyers", "shopper", "shoppers", "consumer", "consumers",
+    "driver", "drivers", "student", "students", "applicant", "applicants", "passenger",
+    "passengers", "traveler", "travelers", "traveller", "travellers", "visitor", "visitors",
+    "cardholder", "cardholders", "beneficiary", "beneficiaries", "donor", "donors",
+    "individual", "individuals", "holder", "holders", "owner", "owners",
 }  # fmt: skip
 
 
