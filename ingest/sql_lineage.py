@@ -531,9 +531,9 @@ def _transforms(query: exp.Query, dialect: str | None) -> list[str | None]:
 
 
 def _written(node: exp.Expression, engine: sqlglot.Dialect) -> str:
-    # The generator may rewrite the tree it prints; rewrites of an expression keep its
-    # columns, but a subquery's rewrite could move them, so only those are printed from a copy.
-    return engine.generate(node, copy=node.find(exp.Query) is not None)
+    # printed from a copy: the generator rewrites the tree it prints (LISTAGG ... WITHIN
+    # GROUP moves the aggregated column), and this tree is traced afterwards
+    return engine.generate(node, copy=True)
 
 
 def _columns(query, root, tracer: Tracer, plan: Plan, target, transforms) -> list[ColumnLineage]:
