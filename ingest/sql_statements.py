@@ -163,7 +163,14 @@ def _assignments(expressions: list[exp.Expression]) -> Iterator[exp.EQ]:
         if isinstance(names, exp.Tuple) and isinstance(values, exp.Tuple):
             pairs = zip(names.expressions, values.expressions, strict=False)
             yield from (exp.EQ(this=name, expression=value) for name, value in pairs)
-        else:
+        elif isinstance(names, exp.Tuple) and isinstance(values.unnest(), exp.Select):
+            # SET (a, b) = (SELECT x, y FROM ...): a takes x, b takes y, rows chosen alike
+            select = values.unnest()
+            for i, name in enumerate(names.expressions[: len(select.selects)]):
+                one = select.copy()
+                one.set("expressions", [select.selects[i].copy()])
+                yield exp.EQ(this=name, expression=exp.Subquery(this=one))
+        elif not isinstance(names, exp.Tuple):
             yield e
 
 
@@ -341,7 +348,10 @@ def _from_as_joins(from_: exp.From | None) -> list[exp.Join]:
 
 
 def _select_over(target: exp.Table, values: list[exp.Expression]) -> exp.Select:
-    projections = [exp.alias_(v.copy(), f"_c{i}") for i, v in enumerate(values)]
+    # an Alias node even around a subquery (alias_ would name the subquery itself)
+    projections = [
+        exp.Alias(this=v.copy(), alias=exp.to_identifier(f"_c{i}")) for i, v in enumerate(values)
+    ]
     query = exp.Select(expressions=projections or [exp.Literal.number(1)])
     query.set("from_", exp.From(this=target))
     return query

@@ -591,3 +591,16 @@ def test_cross_apply_values_traces_each_row_of_the_unpivot():
     )
     assert cols(r)["s.cp.val"][0] == ("crm.c.email", "crm.c.phone")
     assert cols(r)["s.cp.kind"][0] == ()
+
+
+def test_update_of_a_column_tuple_from_a_subquery_maps_by_position():
+    (r,) = lineage_of_text(
+        "UPDATE w.inv i SET (qty, last_at) = (SELECT SUM(r.qty), MAX(r.at) FROM w.res r "
+        "WHERE r.sku = i.sku)",
+        dialect="postgres",
+    )
+    assert {c.target: c.sources for c in r.columns} == {
+        "w.inv.qty": ("w.res.qty",),
+        "w.inv.last_at": ("w.res.at",),
+    }
+    assert r.columns[0].transform.startswith("(SELECT SUM(r.qty)") and r.warnings == ()
