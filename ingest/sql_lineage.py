@@ -346,7 +346,7 @@ def _statement(
         _merge_star(plan, registry.lookup(target) or {})
     transforms = _transforms(plan.query, dialect)
     _rewrite_shorthands(plan.query, known_columns, dialect in LATERAL_ALIAS_DIALECTS)
-    _unbind_variables(plan.query, variables - known_columns)
+    _unbind_variables(plan.query, (variables | _pseudo_columns(dialect)) - known_columns)
     query = _qualified(plan.query, schema, dialect)
     root = build_scope(query)
     if root is None:
@@ -491,6 +491,16 @@ def _expand_group_aliases(select: exp.Select, columns: set[str]) -> None:
             own = col.find_ancestor(exp.Select) is select
             if own and not col.table and col.name in aliases and col.name not in columns:
                 col.replace(exp.paren(aliases[col.name].copy()))
+
+
+# Oracle's pseudo-columns read like columns but belong to no table.
+ORACLE_PSEUDO_COLUMNS = frozenset(
+    {"LEVEL", "ROWNUM", "ROWID", "CONNECT_BY_ISLEAF", "CONNECT_BY_ISCYCLE", "SYSDATE"}
+)
+
+
+def _pseudo_columns(dialect: str | None) -> frozenset[str]:
+    return ORACLE_PSEUDO_COLUMNS if dialect == "oracle" else frozenset()
 
 
 def _unbind_variables(query: exp.Query, variables: set[str]) -> None:

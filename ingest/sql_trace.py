@@ -21,7 +21,7 @@ MAX_DEPTH = 64
 # without a schema is attributed to every candidate table.
 AMBIGUOUS_CONFIDENCE = 0.5
 
-FILTER_CLAUSES = (exp.Where, exp.Having, exp.Group, exp.Qualify, exp.Join)
+FILTER_CLAUSES = (exp.Where, exp.Having, exp.Group, exp.Qualify, exp.Join, exp.Connect)
 # Table-valued expressions whose output columns come from their arguments.
 _TABLE_FUNCTIONS = (exp.Unnest, exp.Lateral, exp.Explode, exp.UDTF)
 
@@ -311,11 +311,12 @@ def base_tables(root: Scope) -> set[str]:
 
 
 def filter_columns(tracer: Tracer) -> set[str]:
-    """Base columns that decide which rows: WHERE, JOIN ON, GROUP BY, HAVING, QUALIFY."""
+    """Base columns that decide which rows: WHERE, JOIN ON, GROUP BY, HAVING, QUALIFY, and
+    Oracle's START WITH / CONNECT BY."""
     out: set[str] = set()
     for scope in tracer.root.traverse():
         node = scope.expression
-        clauses = [node.args.get(k) for k in ("where", "group", "having", "qualify")]
+        clauses = [node.args.get(k) for k in ("where", "group", "having", "qualify", "connect")]
         clauses += [j.args.get("on") for j in node.args.get("joins") or []]
         for clause in clauses:
             if clause is not None:

@@ -604,3 +604,16 @@ def test_update_of_a_column_tuple_from_a_subquery_maps_by_position():
         "w.inv.last_at": ("w.res.at",),
     }
     assert r.columns[0].transform.startswith("(SELECT SUM(r.qty)") and r.warnings == ()
+
+
+def test_oracle_hierarchy_filters_by_connect_by_and_level_is_no_column():
+    (r,) = lineage_of_text(
+        "INSERT INTO d.tree (id, depth) SELECT c.id, LEVEL FROM f.cc c "
+        "START WITH c.parent_id IS NULL CONNECT BY PRIOR c.id = c.parent_id",
+        dialect="oracle",
+    )
+    assert {c.target: c.sources for c in r.columns} == {
+        "D.TREE.ID": ("F.CC.ID",),
+        "D.TREE.DEPTH": (),
+    }
+    assert r.filters == ("F.CC.ID", "F.CC.PARENT_ID")
