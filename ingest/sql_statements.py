@@ -204,6 +204,8 @@ def _merge(tree: exp.Merge) -> Plan:
         if when.args.get("condition") is not None:
             conditions.append(when.args["condition"])
         then = when.args.get("then")
+        if isinstance(then, exp.Update | exp.Insert) and then.args.get("where") is not None:
+            conditions.append(then.args["where"].this)  # Oracle: UPDATE SET ... WHERE ...
         star = star or _sets_star(then)
         if isinstance(then, exp.Update):
             for a in (e for e in then.expressions if isinstance(e, exp.EQ)):

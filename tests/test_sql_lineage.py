@@ -617,3 +617,12 @@ def test_oracle_hierarchy_filters_by_connect_by_and_level_is_no_column():
         "D.TREE.DEPTH": (),
     }
     assert r.filters == ("F.CC.ID", "F.CC.PARENT_ID")
+
+
+def test_oracle_merge_branch_where_is_filter_lineage():
+    (r,) = lineage_of_text(
+        "MERGE INTO d.acc d USING s.acc s ON (d.id = s.id) WHEN MATCHED THEN UPDATE SET "
+        "d.name = s.name WHERE d.updated_at < s.updated_at",
+        dialect="oracle",
+    )
+    assert r.filters == ("D.ACC.ID", "D.ACC.UPDATED_AT", "S.ACC.ID", "S.ACC.UPDATED_AT")
