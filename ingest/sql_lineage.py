@@ -399,14 +399,15 @@ def _table_level(tree, plan: Plan, target, temp, file, line, index) -> Statement
 
 
 def _qualified(query: exp.Query, schema: dict, dialect: str | None) -> exp.Query:
-    """sqlglot's ``qualify`` without its identifier passes: the tree's names are normalised
-    already (``_parse``), and names are read from the tree, never from quoted SQL text."""
+    """sqlglot's ``qualify`` without its identifier passes (the tree's names are normalised
+    already by ``_parse``, and names are read from the tree, never from quoted SQL text) and
+    without its alias expansion (``_rewrite_shorthands`` has done it, dialect by dialect)."""
     engine = _dialect(dialect)
     mapping = _mapping_schema(schema, dialect)
     # In place: the tree is this statement's own, and copying it costs more than qualifying.
     query = qualify_tables(query, dialect=engine)
     try:
-        return qualify_columns(query, mapping, expand_alias_refs=True, expand_stars=True)
+        return qualify_columns(query, mapping, expand_alias_refs=False, expand_stars=True)
     except sqlglot.errors.OptimizeError:
         # e.g. a scalar subquery sqlglot cannot resolve without a schema: keep names as written
         return query
