@@ -355,6 +355,8 @@ def _statement(
     if plan.dml and target:
         tracer.implied.setdefault(target, set()).update(plan.columns)
     columns = _columns(query, root, tracer, plan, target, transforms)
+    if plan.upserts and target:
+        columns = _upserted(columns, plan, target)
     return StatementLineage(
         file,
         line,
@@ -569,6 +571,38 @@ def _columns(query, root, tracer: Tracer, plan: Plan, target, transforms) -> lis
         full = f"{target}.{name}" if target else name
         out.append(ColumnLineage(full, tuple(sorted(sources)), transform, confidence))
     return out
+
+
+def _upserted(columns: list[ColumnLineage], plan: Plan, target: str) -> list[ColumnLineage]:
+    """``ON CONFLICT DO UPDATE SET n = t.n + EXCLUDED.n`` (MySQL: ``n = n + VALUES(n)``): the
+    column then also comes from its own old value, and EXCLUDED.x from what x was inserted
+    from."""
+    by_name = {c.target[len(target) + 1 :]: c for c in columns}
+    for name, value in plan.upserts:
+        sources: set[str] = set()
+        for node in value.find_all(exp.Column, exp.Anonymous):
+            inserted = _inserted_column(node)
+            if inserted is not None:
+                sources |= set(by_name[inserted].sources) if inserted in by_name else set()
+            elif isinstance(node, exp.Column) and node.table in plan.target_names | {""}:
+                sources.add(f"{target}.{node.name}")
+        known = by_name.get(name)
+        by_name[name] = ColumnLineage(
+            f"{target}.{name}",
+            tuple(sorted(sources | set(known.sources if known else ()))),
+            known.transform if known else value.sql(),
+            known.confidence if known else 1.0,
+        )
+    return list(by_name.values())
+
+
+def _inserted_column(node: exp.Expression) -> str | None:
+    """The column whose inserted value ``node`` means: ``EXCLUDED.x`` or MySQL's ``VALUES(x)``."""
+    if isinstance(node, exp.Column) and node.table.lower() == "excluded":
+        return node.name
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "VALUES" and node.expressions:
+        return node.expressions[0].name
+    return None
 
 
 def _by_position(columns: list[str], known: list[str]) -> list[str]:

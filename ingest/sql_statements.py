@@ -32,6 +32,10 @@ class Plan:
     fields: list[tuple[str, str]] = field(default_factory=list)  # DDL: (column, type)
     dml: bool = False  # UPDATE/MERGE/DELETE: the target is written, not read
     star_from: str | None = None  # MERGE ... UPDATE SET * / INSERT *: the source's alias
+    # INSERT ... ON CONFLICT DO UPDATE / ON DUPLICATE KEY UPDATE: (column, new value), and
+    # the names the value may give the target by (its alias, its name)
+    upserts: list[tuple[str, exp.Expression]] = field(default_factory=list)
+    target_names: frozenset[str] = frozenset()
 
 
 def plan_of(tree: exp.Expression) -> Plan:
@@ -90,7 +94,12 @@ def _insert(tree: exp.Insert) -> Plan:
     query = tree.expression if isinstance(tree.expression, exp.Query) else None
     if isinstance(tree.expression, exp.Values) and tree.expression.find(exp.Query):
         query = values_as_select(tree.expression)  # rows of constants read nothing
-    return Plan("insert", target, _with_ctes(tree, query), columns, _is_temporary(tree, target))
+    plan = Plan("insert", target, _with_ctes(tree, query), columns, _is_temporary(tree, target))
+    conflict = tree.args.get("conflict")
+    if conflict is not None and target is not None:
+        plan.upserts = [(e.this.name, e.expression) for e in _assignments(conflict.expressions)]
+        plan.target_names = frozenset({target.name, target.alias} - {""})
+    return plan
 
 
 def values_as_select(values: exp.Values, names: list[str] | None = None) -> exp.Query | None:

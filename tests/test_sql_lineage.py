@@ -626,3 +626,22 @@ def test_oracle_merge_branch_where_is_filter_lineage():
         dialect="oracle",
     )
     assert r.filters == ("D.ACC.ID", "D.ACC.UPDATED_AT", "S.ACC.ID", "S.ACC.UPDATED_AT")
+
+
+def test_upsert_column_also_comes_from_its_old_value_and_the_inserted_one():
+    (r,) = lineage_of_text(
+        "INSERT INTO m.stats AS s (id, total) SELECT o.cid, SUM(o.amount) FROM sh.o o "
+        "GROUP BY o.cid ON CONFLICT (id) DO UPDATE SET total = s.total + EXCLUDED.total",
+        dialect="postgres",
+    )
+    assert cols(r)["m.stats.total"][0] == ("m.stats.total", "sh.o.amount")
+    assert r.sources == ("sh.o",)
+
+
+def test_mysql_on_duplicate_key_values_means_the_inserted_value():
+    (r,) = lineage_of_text(
+        "INSERT INTO m.stats (id, n) SELECT o.id, SUM(o.x) FROM s.o o GROUP BY o.id "
+        "ON DUPLICATE KEY UPDATE n = n + VALUES(n)",
+        dialect="mysql",
+    )
+    assert cols(r)["m.stats.n"][0] == ("m.stats.n", "s.o.x")
