@@ -178,17 +178,24 @@ class Tracer:
     def _pivoted(self, scope: Scope, pivot: exp.Pivot, name: str, depth: int) -> set[str]:
         """A column of ``... PIVOT (agg(x) FOR k IN (...)) AS p``: a pivoted column comes from
         x and k; any other passes through from the pivoted relation and groups its rows."""
+        renamed = _renamed_pivot_column(pivot, name)
+        if renamed is None:
+            return self._from_pivot_inputs(scope, pivot, depth)
+        name = renamed
         if name in _pivot_outputs(pivot):
-            inputs = [*pivot.expressions, *(f.this for f in pivot.args.get("fields") or ())]
-            out: set[str] = set()
-            for node in inputs:
-                out |= self.expr(scope, node, depth + 1)
-            return out
+            return self._from_pivot_inputs(scope, pivot, depth)
         relation = pivot.parent
         alias = relation.alias_or_name if relation is not None else ""
         passed = self.column(scope, exp.column(name, table=alias), depth + 1) if alias else set()
         self.grouped |= passed
         return passed
+
+    def _from_pivot_inputs(self, scope: Scope, pivot: exp.Pivot, depth: int) -> set[str]:
+        inputs = [*pivot.expressions, *(f.this for f in pivot.args.get("fields") or ())]
+        out: set[str] = set()
+        for node in inputs:
+            out |= self.expr(scope, node, depth + 1)
+        return out
 
     def _set_output(self, scope: Scope, name: str | None, pos: int | None, depth: int):
         first = scope.expression
@@ -262,6 +269,29 @@ def _pivot_named(scope: Scope, alias: str) -> exp.Pivot | None:
         if pivot.alias_or_name == alias and not pivot.args.get("unpivot"):
             return pivot
     return None
+
+
+def _renamed_pivot_column(pivot: exp.Pivot, name: str) -> str | None:
+    """``PIVOT (...) AS p (id, email_n, chat_n)`` renames the pivot's columns by position: the
+    last ones are the pivoted values (None), the first the passed-through columns, whose
+    names as the relation has them are returned. Other names are returned as they are."""
+    alias = pivot.args.get("alias")
+    renames = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+    if name not in renames:
+        return name
+    position = renames.index(name)
+    values = sum(len(f.expressions) for f in pivot.args.get("fields") or ())
+    passed = len(renames) - values * max(1, len(pivot.expressions))  # a column per value x agg
+    if position >= passed:
+        return None
+    relation = pivot.parent
+    inner = relation.unnest() if isinstance(relation, exp.Subquery) else None
+    if not isinstance(inner, exp.Select):
+        return name  # a table's columns are not known here: the name is the best guess
+    inputs = [*pivot.expressions, *(pivot.args.get("fields") or ())]
+    used = {c.name for node in inputs for c in node.find_all(exp.Column)}
+    columns = [s.alias_or_name for s in inner.selects if s.alias_or_name not in used]
+    return columns[position] if position < len(columns) else name
 
 
 def _pivot_outputs(pivot: exp.Pivot) -> set[str]:

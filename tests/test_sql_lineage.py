@@ -645,3 +645,16 @@ def test_mysql_on_duplicate_key_values_means_the_inserted_value():
         dialect="mysql",
     )
     assert cols(r)["m.stats.n"][0] == ("m.stats.n", "s.o.x")
+
+
+def test_pivot_alias_column_list_renames_passed_and_pivoted_columns_by_position():
+    (r,) = lineage_of_text(
+        "CREATE VIEW m.v AS SELECT p.acct, p.email_n FROM (SELECT t.account_id, t.channel, "
+        "t.id FROM s.t t) src PIVOT (COUNT(id) FOR channel IN ('email', 'chat')) "
+        "AS p (acct, email_n, chat_n)",
+        dialect="snowflake",
+    )
+    assert {c.target: c.sources for c in r.columns} == {
+        "M.V.ACCT": ("S.T.ACCOUNT_ID",),
+        "M.V.EMAIL_N": ("S.T.CHANNEL", "S.T.ID"),
+    }
