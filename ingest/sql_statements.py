@@ -132,6 +132,8 @@ def _create(tree: exp.Create) -> Plan:
             "create_view" if (tree.args.get("kind") or "").upper() == "VIEW" else "create_table_as"
         )
         return Plan(kind, target, _with_ctes(tree, query), columns, temporary)
+    if (tree.args.get("kind") or "").upper() in ("FUNCTION", "PROCEDURE", "MACRO"):
+        return Plan("other")  # code, not data: a routine reads tables only when it runs
     return Plan("ddl", target, temporary=temporary, fields=_column_defs(tree.this))
 
 
@@ -257,6 +259,8 @@ def _delete(tree: exp.Delete) -> Plan:
 
 def _alter(tree: exp.Alter) -> Plan:
     target = tree.this if isinstance(tree.this, exp.Table) else None
+    if target is None:
+        return Plan("other")  # ALTER SESSION, ALTER WAREHOUSE ...: no table's shape changes
     defs = [a for a in tree.args.get("actions") or [] if isinstance(a, exp.ColumnDef)]
     return Plan("ddl", target, fields=[(d.name, _type_of(d)) for d in defs])
 

@@ -658,3 +658,12 @@ def test_pivot_alias_column_list_renames_passed_and_pivoted_columns_by_position(
         "M.V.ACCT": ("S.T.ACCOUNT_ID",),
         "M.V.EMAIL_N": ("S.T.CHANNEL", "S.T.ID"),
     }
+
+
+def test_session_settings_and_routines_are_other_statements():
+    rs = lineage_of_text(
+        "ALTER SESSION SET TIMEZONE = 'UTC';\n"
+        "CREATE TEMP FUNCTION f(x INT64) AS (x + 1);",
+        dialect="bigquery",
+    )
+    assert [r.kind for r in rs] == ["other", "other"]
