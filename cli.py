@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from graph.api_catalog import payload_field_keys
 from graph.connection import GraphConnectionError, open_driver, verify_credentials
 from graph.loader import LoadReport, forget_source, load_source
 from graph.local_server import LocalServer, LocalServerError, neo4j_version
@@ -26,6 +27,7 @@ from graph.schema import apply_migrations
 from graph.settings import Settings, load_settings
 from graph.sources import list_sources
 from graph.stats import graph_stats
+from ingest.api_mapping import API_MAPPING_KIND, read_api_mappings
 from ingest.api_specs import SpecRun, read_asyncapi_paths, read_openapi_paths
 from ingest.backstage import read_catalog
 from ingest.dbt import read_manifest
@@ -481,6 +483,29 @@ def ingest_asyncapi(
     _load_specs(run, strict=strict, force=force)
 
 
+MappingFileArgument = Annotated[
+    Path, typer.Argument(help="YAML file of API field <-> table column mappings.", exists=True)
+]
+
+
+@ingest_app.command("api-mapping")
+def ingest_api_mapping(
+    path: MappingFileArgument, strict: StrictOption = False, force: ForceOption = False
+) -> None:
+    """Load field-level mappings between API fields and table columns (docs/api.md): each
+    names fields already in the graph, so load the specs and SQL first."""
+    _load_all([_parse_api_mapping(path)], strict=strict, force=force)
+
+
+def _parse_api_mapping(path: Path) -> _Parsed:
+    with _connected() as (driver, settings):
+        result = read_api_mappings(
+            path, resolve=lambda names: payload_field_keys(driver, names, settings.database)
+        )
+    rejections, warnings = [str(r) for r in result.rejections], [str(w) for w in result.warnings]
+    return _Parsed(result.source, list(result.records), rejections, warnings)
+
+
 def _load_specs(run: SpecRun, *, strict: bool, force: bool) -> None:
     for failure in run.failed:
         err.print(f"[red]failed[/red] {escape(failure)}", highlight=False)
@@ -530,6 +555,7 @@ DEMO = Path(__file__).resolve().parent / "examples" / "demo"
 DEMO_INVENTORY = DEMO / "inventory"
 DEMO_WAREHOUSE = DEMO / "warehouse"
 DEMO_APIS = DEMO / "apis"
+DEMO_API_MAPPINGS = DEMO / "api-mappings.yaml"
 
 
 @app.command("demo")
@@ -552,6 +578,8 @@ def demo(
         _load_demo_warehouse(force)
         _load_specs(read_openapi_paths([DEMO_APIS]), strict=True, force=force)
         _load_specs(read_asyncapi_paths([DEMO_APIS]), strict=True, force=force)
+        # after the specs and the warehouse: the mappings name their fields
+        _load_all([_parse_api_mapping(DEMO_API_MAPPINGS)], strict=True, force=force)
         with _connected() as (driver, settings):
             stale = _forget_demo_sources(driver, settings, keep=set(), kind=SYNTHETIC_KIND)
         if stale:
@@ -565,6 +593,7 @@ def demo(
         stale += _forget_demo_sources(driver, settings, set(), key=_demo_warehouse_key())
         for kind in ("openapi", "asyncapi"):
             stale += _forget_demo_sources(driver, settings, set(), kind=kind, prefix=DEMO_APIS)
+        stale += _forget_demo_sources(driver, settings, set(), key=_demo_api_mappings_key())
     rate = f", {elements / seconds:,.0f} elements/s" if seconds > 0 and elements else ""
     out.print(
         f"synthetic estate ({fields:,} fields, seed {seed}): "
@@ -587,6 +616,10 @@ def _load_demo_warehouse(force: bool) -> None:
 
 def _demo_warehouse_key() -> str:
     return f"{SQL_KIND}:{DEMO_WAREHOUSE.as_posix()}"
+
+
+def _demo_api_mappings_key() -> str:
+    return f"{API_MAPPING_KIND}:{DEMO_API_MAPPINGS.as_posix()}"
 
 
 def _demo_inventory_key() -> str:

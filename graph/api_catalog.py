@@ -2,6 +2,10 @@
 and returns field by field (with its personal data), who calls it, and where its fields
 flow next.
 
+Who calls an endpoint comes from two levels: callers named for the endpoint itself (a spec's
+``x-flowatlas-consumers``, a Backstage API's consumers) flow to or from the endpoint; the
+inventory's integrations over HTTP-like transports connect a caller with the whole system.
+
 API specs are stored without dereferencing (docs/api.md): a payload is a dataset whose
 fields may ``USES`` other schema datasets, and a dataset may be composed of others
 (``allOf``; ``USES {key: "items"}`` for an array of one). Reading a payload therefore walks
@@ -130,6 +134,30 @@ ORDER BY field_key, hops, node_key
 LIMIT $limit
 """
 
+# Integrations between the system and another one over a request/response transport: the
+# inventory's "https (webhook)", "REST", a Backstage API of type openapi or grpc, ... Both
+# directions count, as for an endpoint: a caller sends requests, receives responses, or both.
+API_TRANSPORTS = r"(https?|rest|api|openapi|graphql|grpc|soap|webhooks?)\b.*"
+API_INTEGRATIONS = """
+MATCH (s:System {key: $system})
+CALL (s) {
+  MATCH (s)-[:FLOWS_TO]->(i:Integration)-[:FLOWS_TO]->(c:System)
+  RETURN i, c, 'from this system' AS direction
+  UNION
+  MATCH (c:System)-[:FLOWS_TO]->(i:Integration)-[:FLOWS_TO]->(s)
+  RETURN i, c, 'to this system' AS direction
+}
+WITH s, i, c, direction
+WHERE c <> s AND toLower(trim(coalesce(i.transport, ''))) =~ $transports
+WITH i, c, collect(DISTINCT direction) AS directions
+RETURN coalesce(c.name, c.key) AS caller, c.key AS caller_key,
+       coalesce(i.name, i.key) AS integration, i.key AS integration_key,
+       i.transport AS transport,
+       CASE size(directions) WHEN 1 THEN directions[0] ELSE 'both ways' END AS data,
+       i.status AS status
+ORDER BY caller, integration_key
+"""
+
 SYSTEM_TOPICS = """
 MATCH (s:System {key: $system})
 CALL (s) {
@@ -158,10 +186,11 @@ RETURN t.key AS key, coalesce(t.name, t.key) AS topic, broker, roles, publishers
 ORDER BY topic
 """
 
-TOPIC_FIELDS: dict[int, str] = {
+# The payload of any dataset: a topic's, or the schema a field mapping names.
+DATASET_FIELDS: dict[int, str] = {
     nesting: """
-UNWIND $topics AS topic_key
-MATCH (top:Dataset {key: topic_key})
+UNWIND $datasets AS dataset_key
+MATCH (top:Dataset {key: dataset_key})
 WITH top.key AS role, top
 """
     + _payload_walk(nesting)
@@ -215,6 +244,15 @@ FLOW_COLUMNS = (
     "via",
 )
 TOPIC_COLUMNS = ("key", "topic", "broker", "roles", "publishers", "subscribers", "pii_fields")
+INTEGRATION_COLUMNS = (
+    "caller",
+    "caller_key",
+    "integration",
+    "integration_key",
+    "transport",
+    "data",
+    "status",
+)
 ROLE_ORDER = ("publishes", "subscribes", "hosts")
 DEFAULT_FLOW_LIMIT = 1000
 
@@ -237,6 +275,16 @@ def endpoints(driver: Driver, system: str, database: str | None = None) -> pd.Da
     """The endpoints of one system, with their callers and how many PII fields they carry."""
     records, _, _ = driver.execute_query(ENDPOINTS, system=system, database_=database)
     return _frame(records, ENDPOINT_COLUMNS)
+
+
+def api_integrations(driver: Driver, system: str, database: str | None = None) -> pd.DataFrame:
+    """The systems connected with ``system`` by an integration over an HTTP-like transport
+    (``API_TRANSPORTS``): callers of its API as a whole, one row per integration. ``data``
+    says which way the data goes: ``to this system``, ``from this system`` or ``both ways``."""
+    records, _, _ = driver.execute_query(
+        API_INTEGRATIONS, system=system, transports=API_TRANSPORTS, database_=database
+    )
+    return _frame(records, INTEGRATION_COLUMNS)
 
 
 def endpoint_fields(
@@ -298,10 +346,32 @@ def topic_fields(
     if not topic_keys:
         return pd.DataFrame(columns=columns)
     records, _, _ = driver.execute_query(
-        TOPIC_FIELDS[_nesting(nesting)], topics=topic_keys, database_=database
+        DATASET_FIELDS[_nesting(nesting)], datasets=topic_keys, database_=database
     )
     frame = _frame(records, FIELD_COLUMNS).rename(columns={"role": "topic"})
     return _sorted_fields(frame[columns], frame["topic"])
+
+
+def payload_field_keys(
+    driver: Driver, paths: Iterable[tuple[str, str]], database: str | None = None
+) -> dict[tuple[str, str], list[str]]:
+    """For each ``(dataset key, path)``, the keys of the fields the path names in that
+    dataset's payload: a path as this page shows it (``customer.email``, ``lines[].sku``,
+    a table's column), followed through the schemas the dataset uses and composes, up to
+    ``MAX_NESTING`` levels, ignoring case. None when nothing matches; several when the
+    path is ambiguous (two ``oneOf`` variants with one property name, say)."""
+    wanted = {(dataset, path): (dataset, path.strip().lower()) for dataset, path in paths}
+    found: dict[tuple[str, str], list[str]] = {pair: [] for pair in wanted.values()}
+    datasets = sorted({dataset for dataset, _ in found})
+    if datasets:
+        records, _, _ = driver.execute_query(
+            DATASET_FIELDS[MAX_NESTING], datasets=datasets, database_=database
+        )
+        for record in records:
+            keys = found.get((record["role"], record["path"].lower()))
+            if keys is not None and record["field_key"] not in keys:
+                keys.append(record["field_key"])
+    return {pair: sorted(found[normal]) for pair, normal in wanted.items()}
 
 
 def _frame(records: list, columns: tuple[str, ...]) -> pd.DataFrame:

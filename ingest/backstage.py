@@ -11,6 +11,10 @@ those entities into records:
 - An ``API`` that one entity provides (``spec.providesApis``) and another consumes
   (``spec.consumesApis``) becomes one ``Integration`` per provider and consumer, with flows
   ``provider -> integration -> consumer``; its ``spec.type`` is the transport.
+- An ``API`` of type ``openapi`` or ``asyncapi`` whose ``spec.definition`` holds its spec
+  (written in place, or ``$text: ./openapi.yaml``) is read like any spec file, served by
+  each component that provides it: its endpoints (or topics) join the graph, and every
+  consumer calls them, over the integration above (``ingest/backstage_definitions.py``).
 - ``spec.dependsOn`` (and its reverse, ``spec.dependencyOf``) becomes an ``Integration`` named
   ``dependsOn`` with flows from the dependency to the dependent: a service that depends on a
   database reads its data from there.
@@ -22,10 +26,11 @@ System shows through ownership only: a component without an owner of its own tak
 owner and team of its System.
 
 Everything here is stated by the teams that wrote the catalog: method ``declared``, confidence
-1.0. A malformed document is rejected with its file, document index, start line and a JSON
-pointer to the offending member (``/spec/owner``); the other documents are still read. A
-reference that cannot be followed is kept where its target can be named and always reported
-as a warning.
+1.0; only what a spec reader finds in an API definition is ``parsed``. A malformed document
+is rejected with its file, document index, start line and a JSON pointer to the offending
+member (``/spec/owner``); the other documents are still read. A reference that cannot be
+followed is kept where its target can be named and always reported as a warning, and so is
+a problem in an API definition (the entity itself is accepted).
 """
 
 from __future__ import annotations
@@ -41,8 +46,10 @@ from typing import Any
 
 import yaml
 
+from ingest.backstage_definitions import consumer_flows, read_definition, reads_definitions
 from ingest.records import (
     DECLARED,
+    Edge,
     Integration,
     NodeKind,
     NodeRef,
@@ -64,7 +71,7 @@ _SKIPPED_FOLDERS = frozenset({"node_modules"})
 
 # Part of the content hash, so that changing how entities become records reloads sources
 # whose files did not change. Bump it with every such change.
-_MAPPING_VERSION = b"backstage-mapping-1\0"
+_MAPPING_VERSION = b"backstage-mapping-2\0"
 
 SYSTEM_KINDS = frozenset({"component", "resource", "system"})
 # Kinds Backstage defines that carry no data flow: accepted, and read only for team names.
@@ -170,6 +177,7 @@ class CatalogResult:
     warnings: list[Problem] = field(default_factory=list)
     documents_read: int = 0  # non-empty documents and refused files: accepted + rejected
     kinds: Counter[str] = field(default_factory=Counter)  # accepted entities per kind
+    definitions: int = 0  # API definitions read into endpoints or topics
 
     @property
     def accepted(self) -> int:
@@ -193,14 +201,16 @@ def read_catalog(paths: list[Path]) -> CatalogResult:
     for path in files:
         reading.read_file(path, digest.update)
     result = CatalogResult(
-        _source_info(paths, digest.hexdigest()),
+        _source_info(paths, ""),
         rejections=reading.rejections,
         warnings=reading.warnings,
         documents_read=reading.documents_read,
     )
-    _Catalog(reading.entities, result).build()
+    roots = [path.resolve() for path in paths if path.is_dir()]
+    _Catalog(reading.entities, result, roots, digest.update).build()
     # The reconciliation travels with the source, so the loaded graph can show it too.
-    result.source = replace(result.source, summary=_summary(result, len(files)))
+    summary = _summary(result, len(files))
+    result.source = replace(result.source, content_hash=digest.hexdigest(), summary=summary)
     return result
 
 
@@ -212,6 +222,7 @@ def _summary(result: CatalogResult, files: int) -> dict[str, Scalar | list[Scala
         "rejected": result.rejected,
         "warnings": len(result.warnings),
         "files": files,
+        "definitions": result.definitions,
     }
 
 
@@ -456,8 +467,16 @@ def _type_name(value: object) -> str:
 class _Catalog:
     """The accepted entities, indexed by ref, and the records they make."""
 
-    def __init__(self, entities: list[_Entity], result: CatalogResult) -> None:
+    def __init__(
+        self,
+        entities: list[_Entity],
+        result: CatalogResult,
+        roots: list[Path],
+        hash_update: Callable[[bytes], None],
+    ) -> None:
         self.result = result
+        self._roots = roots  # the folders given: an API definition's file stays inside one
+        self._hash_update = hash_update
         self.by_ref: dict[EntityRef, _Entity] = {}
         self.systems: list[_Entity] = []
         self._owners: dict[EntityRef, tuple[str | None, str | None]] = {}
@@ -634,10 +653,14 @@ class _Catalog:
                     self._warn(entity, pointer, f"no entity in the catalog provides {api_ref}")
         for api_ref, provider_sites in providers.items():
             for provider, _ in provider_sites:
-                for consumer, _ in consumers.get(api_ref, []):
-                    # A service calling its own API moves nothing between systems.
-                    if provider is not consumer:
-                        self._api_integration(api_ref, provider, consumer)
+                # A service calling its own API moves nothing between systems.
+                calls = {
+                    system_key(consumer.name): self._api_integration(api_ref, provider, consumer)
+                    for consumer, _ in consumers.get(api_ref, [])
+                    if consumer is not provider
+                }
+                if (api := self.by_ref.get(api_ref)) is not None:
+                    self._api_definition(api, provider, calls)
 
     def _api_sites(self, member: str) -> dict[EntityRef, list[tuple[_Entity, str]]]:
         """API ref -> the entities listing it under ``spec.<member>``, with pointers."""
@@ -656,7 +679,7 @@ class _Catalog:
                 sites.setdefault(ref, []).append((entity, pointer))
         return sites
 
-    def _api_integration(self, api_ref: EntityRef, provider: _Entity, consumer: _Entity) -> None:
+    def _api_integration(self, api_ref: EntityRef, provider: _Entity, consumer: _Entity) -> str:
         api = self.by_ref.get(api_ref)
         start, end = system_key(provider.name), system_key(consumer.name)
         transport = api.get("spec", "type") if api else None
@@ -669,6 +692,42 @@ class _Catalog:
             provenance=DECLARED,
         )
         self._flow(start, integration, end)
+        return integration.key
+
+    def _api_definition(self, api: _Entity, provider: _Entity, calls: dict[str, str]) -> None:
+        """The endpoints or topics of the API's spec, served by ``provider`` and called by
+        the consumers in ``calls`` (system key -> the integration carrying the calls)."""
+        api_type, definition = api.get("spec", "type"), api.get("spec", "definition")
+        if definition is None or not reads_definitions(api_type):
+            return  # a gRPC or GraphQL definition, say: the integrations say all we know
+        catalog_file = Path(api.where.file)
+        found = read_definition(
+            definition,
+            api_type=api_type,
+            system=provider.name,
+            catalog_file=catalog_file,
+            root=self._root(catalog_file),
+        )
+        for pointer, reason in found.problems:
+            self._warn(api, pointer, reason)
+        if not found.read:
+            return
+        self.result.definitions += 1
+        self._hash_update(found.fingerprint())
+        provider_key = system_key(provider.name)
+        for record in [*found.records, *consumer_flows(found.records, provider_key, calls)]:
+            if isinstance(record, Edge):
+                identity = (record.kind.value, record.start.key, record.end.key, record.key)
+                self._emit(identity, record)
+            else:  # the catalog's own record of a system it also defines comes first
+                self._emit(("node", record.key), record)
+
+    def _root(self, catalog_file: Path) -> Path:
+        resolved = catalog_file.resolve()
+        for root in self._roots:
+            if resolved.is_relative_to(root):
+                return root
+        return resolved.parent
 
     def _flow(self, start: str, integration: Integration, end: str) -> None:
         middle = NodeRef(NodeKind.INTEGRATION, integration.key)

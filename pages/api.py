@@ -1,5 +1,6 @@
 """APIs: a system's endpoints, what each one reads and returns field by field (personal data
-flagged), who calls it, where its fields flow next, and the event topics the system uses.
+flagged), who calls it, where its fields flow next, which fields elsewhere have similar
+names (unconfirmed suggestions, never facts), and the event topics the system uses.
 
 The chosen system, endpoint and topic live in the URL (``?system=..&endpoint=..&topic=..``),
 so a view can be shared.
@@ -16,12 +17,14 @@ from pandas.io.formats.style import Styler
 
 from graph.api_catalog import (
     TopicCatalog,
+    api_integrations,
     api_systems,
     endpoint_fields,
     endpoints,
     field_flows,
     topics,
 )
+from graph.api_suggestions import suggestions
 from pages.shared import QUERY_TTL_S, connect, graph_errors, refresh_button
 
 NO_SPECS = (
@@ -34,12 +37,20 @@ NO_TOPICS = (
     "publishes and subscribes to."
 )
 NO_CALLERS = (
-    "No caller is known: name them with `x-flowatlas-consumers` in the spec, "
-    "or map the integration in the inventory."
+    "No caller is known: name them with `x-flowatlas-consumers` in the spec or `consumesApis` "
+    "in the Backstage catalog, or map the integration in the inventory."
 )
+SUGGESTIONS_TITLE = "**Unconfirmed suggestions: fields elsewhere with similar names**"
+SUGGESTIONS_NOTE = (
+    "Matched by name only: no source says data moves between these fields, and nothing "
+    "here is written to the graph. Confirm a match with a mapping file "
+    "(`flowatlas ingest api-mapping`, see docs/api.md)."
+)
+NO_SUGGESTIONS = "No similarly named field without a known flow."
 NO_FLOWS = (
-    "No field-level lineage leaves these fields yet: SQL lineage and the inventory's field "
-    "mappings connect them to where the data goes."
+    "No field-level lineage leaves these fields yet: SQL lineage, the inventory's field "
+    "mappings and API mapping files (`flowatlas ingest api-mapping`) connect them to where "
+    "the data goes."
 )
 PII_STYLE = "background-color: rgba(255, 75, 75, 0.18)"
 FIELD_TABLE = [
@@ -64,6 +75,7 @@ ENDPOINT_TABLE = [
 ]
 FLOW_TABLE = ["field", "hops", "node", "node_kind", "dataset", "system", "flow_kind"]
 FLOW_TABLE += ["transform", "evidence"]
+SUGGESTION_TABLE = ["role", "path", "suggested_field", "dataset", "system", "score", "status"]
 
 
 # The URI is part of the cache key so results of one server never show for another.
@@ -87,6 +99,20 @@ def cached_flows(
     _driver: Driver, uri: str, database: str | None, field_keys: tuple[str, ...]
 ) -> pd.DataFrame:
     return field_flows(_driver, field_keys, database)
+
+
+@st.cache_data(ttl=QUERY_TTL_S, show_spinner=False)
+def cached_integrations(
+    _driver: Driver, uri: str, database: str | None, system: str
+) -> pd.DataFrame:
+    return api_integrations(_driver, system, database)
+
+
+@st.cache_data(ttl=QUERY_TTL_S, show_spinner=False)
+def cached_suggestions(
+    _driver: Driver, uri: str, database: str | None, endpoint: str
+) -> pd.DataFrame:
+    return suggestions(_driver, cached_fields(_driver, uri, database, endpoint), database)
 
 
 @st.cache_data(ttl=QUERY_TTL_S, show_spinner=False)
@@ -140,7 +166,7 @@ def show_endpoint_table(table: pd.DataFrame) -> None:
     )
 
 
-def show_endpoint_header(endpoint: pd.Series) -> None:
+def show_endpoint_header(endpoint: pd.Series, integrations: pd.DataFrame) -> None:
     st.subheader(endpoint_label(endpoint))
     if pd.notna(endpoint["summary"]):  # a missing summary reads back as NaN
         st.caption(endpoint["summary"])
@@ -154,7 +180,15 @@ def show_endpoint_header(endpoint: pd.Series) -> None:
     callers = list(endpoint["callers"])
     if callers:
         st.markdown("**Called by:** " + ", ".join(f"`{name}`" for name in callers))
-    else:
+    if not integrations.empty:
+        st.markdown(
+            "**Connected to this system's API** (integrations, not per endpoint):\n"
+            + "\n".join(
+                f"- `{row.caller}`: {row.integration} ({row.transport}; data {row.data})"
+                for row in integrations.itertuples()
+            )
+        )
+    if not callers and integrations.empty:
         st.caption(NO_CALLERS)
 
 
@@ -183,6 +217,19 @@ def show_flows(flows: pd.DataFrame) -> None:
     st.dataframe(flows[FLOW_TABLE], hide_index=True)
 
 
+def show_suggestions(found: pd.DataFrame) -> None:
+    st.markdown(SUGGESTIONS_TITLE)
+    st.caption(SUGGESTIONS_NOTE)
+    if found.empty:
+        st.caption(NO_SUGGESTIONS)
+        return
+    st.dataframe(
+        found[SUGGESTION_TABLE],
+        hide_index=True,
+        column_config={"score": st.column_config.NumberColumn("name similarity", format="%.0f")},
+    )
+
+
 def show_endpoints(driver: Driver, uri: str, database: str | None, system: str) -> None:
     st.header("Endpoints")
     table = cached_endpoints(driver, uri, database, system)
@@ -195,11 +242,12 @@ def show_endpoints(driver: Driver, uri: str, database: str | None, system: str) 
     labels = {endpoint_label(row): key for key, row in table.set_index("key").iterrows()}
     chosen = url_choice("endpoint", "Endpoint", list(labels), scope=system)
     endpoint = table.set_index("key").loc[labels[chosen]]
-    show_endpoint_header(endpoint)
+    show_endpoint_header(endpoint, cached_integrations(driver, uri, database, system))
     fields = cached_fields(driver, uri, database, labels[chosen])
     show_fields(fields)
     if not fields.empty:
         show_flows(cached_flows(driver, uri, database, tuple(sorted(set(fields["field_key"])))))
+        show_suggestions(cached_suggestions(driver, uri, database, labels[chosen]))
 
 
 def show_topics(catalog: TopicCatalog, system: str) -> None:

@@ -19,8 +19,17 @@ from __future__ import annotations
 import pytest
 from neo4j import Driver
 
-from graph.api_catalog import api_systems, endpoint_fields, endpoints, field_flows, topics
+from graph.api_catalog import (
+    api_integrations,
+    api_systems,
+    endpoint_fields,
+    endpoints,
+    field_flows,
+    payload_field_keys,
+    topics,
+)
 from graph.loader import load_source
+from ingest.backstage import read_catalog
 from ingest.records import (
     Dataset,
     DatasetKind,
@@ -29,6 +38,7 @@ from ingest.records import (
     Endpoint,
     Field,
     FlowKind,
+    Integration,
     NodeRecord,
     Record,
     SourceInfo,
@@ -40,6 +50,7 @@ from ingest.records import (
     flows_to,
     ref,
 )
+from tests.conftest import FIXTURES
 
 SOURCE = SourceInfo("openapi:shop.yaml", "openapi", "shop.yaml", "h1")
 SHOP = "shop-api"
@@ -339,3 +350,97 @@ def test_broker_hosts_every_topic(api: Driver) -> None:
     assert list(rows["topic"]) == ["customers.v1", "orders.v1"]
     assert all(roles == ["hosts"] for roles in rows["roles"])
     assert topics(api, "wh").topics.empty
+
+
+# --- callers through integrations and a Backstage catalog ----------------------------------
+
+SHOP_INTEGRATIONS = (  # (key, start, end, transport, both ways)
+    ("int:checkout", "web", SHOP, "https", False),
+    ("int:partner-feed", SHOP, "partner", "REST (JSON)", False),
+    ("int:bank", SHOP, "bank", "https (webhook)", True),
+    ("int:nightly-extract", SHOP, "wh", "sftp (CSV)", False),
+    ("int:order-events", SHOP, "kafka", "kafka:orders.v1", False),
+)
+
+
+def integration_records() -> list[Record]:
+    """``shop-api`` with one endpoint, and integrations with other systems over HTTP-like
+    transports (web, partner, bank) and others (a file drop, a topic)."""
+    g = ApiGraph()
+    for key in (SHOP, "web", "partner", "bank", "wh", "kafka"):
+        g.system(key, key.title())
+    g.endpoint("GET", "/orders")
+    for key, start, end, transport, both_ways in SHOP_INTEGRATIONS:
+        integration = Integration(key, name=key.removeprefix("int:"), transport=transport)
+        g.records.append(integration)
+        for upstream, downstream in [(start, end), (end, start)][: 2 if both_ways else 1]:
+            g.flow(g.systems[upstream], integration)
+            g.flow(integration, g.systems[downstream])
+    return g.records
+
+
+def load_integration_graph(driver: Driver) -> None:
+    load_source(driver, SourceInfo("inventory:shop.csv", "inventory", "shop.csv", "h"),
+                integration_records())  # fmt: skip
+
+
+def load_backstage_definitions(driver: Driver) -> None:
+    catalog = read_catalog([FIXTURES / "backstage" / "definitions"])
+    load_source(driver, catalog.source, catalog.records)
+
+
+def test_api_integrations_are_http_like_integrations_either_way(graph: Driver) -> None:
+    load_integration_graph(graph)
+    table = api_integrations(graph, SHOP)
+    assert list(zip(table["caller"], table["integration"], table["data"], strict=True)) == [
+        ("Bank", "bank", "both ways"),
+        ("Partner", "partner-feed", "from this system"),
+        ("Web", "checkout", "to this system"),
+    ]
+
+
+def test_api_integrations_leave_out_file_drops_and_topics(graph: Driver) -> None:
+    load_integration_graph(graph)
+    assert not {"Wh", "Kafka"} & set(api_integrations(graph, SHOP)["caller"])
+
+
+def test_api_integrations_of_a_system_without_any(api: Driver) -> None:
+    table = api_integrations(api, SHOP)
+    assert table.empty and "integration" in table.columns
+
+
+def test_backstage_consumers_call_each_endpoint_of_the_api(graph: Driver) -> None:
+    load_backstage_definitions(graph)
+    rows = endpoints(graph, "orders").set_index("key")
+    assert rows.loc["orders:POST /orders", "callers"] == ["Web shop", "billing"]
+    assert rows.loc["orders:DELETE /orders/{id}", "callers"] == ["Web shop", "billing"]
+
+
+def test_backstage_api_integrations_exclude_event_apis(graph: Driver) -> None:
+    load_backstage_definitions(graph)
+    table = api_integrations(graph, "orders")
+    assert set(zip(table["caller"], table["transport"], strict=True)) == {
+        ("Web shop", "openapi"),
+        ("billing", "openapi"),
+    }
+
+
+# --- payload paths ---------------------------------------------------------------------------
+
+
+def test_payload_paths_name_fields_through_used_and_composed_schemas(api: Driver) -> None:
+    order = dataset_key(SHOP, "Order")
+    found = payload_field_keys(
+        api, [(order, "Customer.Email"), (order, "created_at"), (order, "order_id")]
+    )
+    assert found == {
+        (order, "Customer.Email"): [CUSTOMER_EMAIL],  # through Order.customer -> Customer
+        (order, "created_at"): [field_key(dataset_key(SHOP, "Audited"), "created_at")],  # allOf
+        (order, "order_id"): [ORDER_ID],
+    }
+
+
+def test_payload_paths_that_name_nothing(api: Driver) -> None:
+    order = dataset_key(SHOP, "Order")
+    found = payload_field_keys(api, [(order, "customer.nowhere"), ("nowhere:x", "id")])
+    assert found == {(order, "customer.nowhere"): [], ("nowhere:x", "id"): []}

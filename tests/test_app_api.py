@@ -10,7 +10,12 @@ from neo4j import Driver
 from streamlit.testing.v1 import AppTest
 
 from graph.settings import Settings
-from tests.test_api_catalog import SHOP, load_api_graph
+from tests.test_api_catalog import (
+    SHOP,
+    load_api_graph,
+    load_backstage_definitions,
+    load_integration_graph,
+)
 from tests.test_app_overview import APP, RUN_TIMEOUT_S, point_at
 
 PAGE = "pages/api.py"
@@ -120,3 +125,36 @@ def test_topic_fields_come_from_the_url(api_app: Driver) -> None:
     assert at.selectbox(key=f"topic_choice_{SHOP}").value == "kafka:customers.v1"
     payload = at.dataframe[-1].value
     assert "address.street" in list(payload["path"])
+
+
+def test_backstage_consumers_are_named_as_callers(
+    graph: Driver, neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_backstage_definitions(graph)
+    point_at(monkeypatch, neo4j_settings)
+    at = open_page(system="orders", endpoint="POST /orders")
+    assert not at.exception
+    assert "**Called by:** `Web shop`, `billing`" in texts(at.markdown)
+
+
+def test_inventory_integrations_are_named_as_callers_of_the_system(
+    graph: Driver, neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_integration_graph(graph)
+    point_at(monkeypatch, neo4j_settings)
+    at = open_page(system=SHOP, endpoint="GET /orders")
+    assert not at.exception
+    shown = texts(at.markdown)
+    assert "- `Web`: checkout (https; data to this system)" in shown
+    assert "- `Bank`: bank (https (webhook); data both ways)" in shown
+    assert "No caller is known" not in texts(at.caption)
+
+
+def test_similar_names_are_suggested_apart_and_marked_unconfirmed(api_app: Driver) -> None:
+    at = open_page(system=SHOP, endpoint="POST /orders")
+    assert "Unconfirmed suggestions" in texts(at.markdown)
+    suggested = at.dataframe[4].value  # endpoints, request, response:201, flows, suggestions
+    pairs = set(zip(suggested["path"], suggested["dataset"], strict=True))
+    assert ("customer.email", "orders.v1") in pairs
+    assert ("customer.email", "contacts") not in pairs  # a flow connects them already
+    assert set(suggested["status"]) == {"unconfirmed"}

@@ -24,7 +24,17 @@ from ingest.backstage import (
     parse_entity_ref,
     read_catalog,
 )
-from ingest.records import DECLARED, Edge, EdgeKind, Integration, Method, NodeKind, System
+from ingest.records import (
+    DECLARED,
+    Edge,
+    EdgeKind,
+    Endpoint,
+    Field,
+    Integration,
+    Method,
+    NodeKind,
+    System,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "backstage"
 ACME = FIXTURES / "acme"
@@ -491,3 +501,134 @@ def test_the_content_hash_follows_the_bytes_not_the_place(tmp_path: Path) -> Non
     with (copy / "infra" / "databases.catalog.yaml").open("a") as handle:
         handle.write("# reviewed\n")
     assert read_catalog([copy]).source.content_hash != read_catalog([ACME]).source.content_hash
+
+
+# --- API definitions -------------------------------------------------------------------------
+
+DEFINITIONS = FIXTURES / "definitions"
+ORDERS_INTEGRATION = "int:backstage:orders--orders-api-->{}"
+
+
+@pytest.fixture(scope="module")
+def definitions() -> CatalogResult:
+    return read_catalog([DEFINITIONS])
+
+
+def endpoints(result: CatalogResult) -> dict[str, Endpoint]:
+    return {record.key: record for record in result.records if isinstance(record, Endpoint)}
+
+
+def flows_via(result: CatalogResult) -> set[tuple[str, str, str | None]]:
+    return {
+        (record.start.key, record.end.key, record.via)
+        for record in result.records
+        if isinstance(record, Edge) and record.kind is EdgeKind.FLOWS_TO
+    }
+
+
+def test_a_definition_file_gives_the_endpoints_of_the_providing_component(
+    definitions: CatalogResult,
+) -> None:
+    assert set(endpoints(definitions)) == {"orders:POST /orders", "orders:DELETE /orders/{id}"}
+    assert {endpoint.system for endpoint in endpoints(definitions).values()} == {"orders"}
+
+
+def test_the_providing_component_keeps_the_record_the_catalog_gives_it(
+    definitions: CatalogResult,
+) -> None:
+    orders = systems(definitions)["orders"]
+    assert (orders.kind, orders.provenance) == ("service", DECLARED)
+
+
+def test_consumers_call_each_endpoint_over_their_integration(
+    definitions: CatalogResult,
+) -> None:
+    web_shop, billing = ORDERS_INTEGRATION.format("web-shop"), ORDERS_INTEGRATION.format("billing")
+    assert {
+        ("web-shop", "orders:POST /orders", web_shop),
+        ("orders:POST /orders", "web-shop", web_shop),
+        ("billing", "orders:DELETE /orders/{id}", billing),
+    } <= flows_via(definitions)
+
+
+def test_an_endpoint_without_a_response_body_sends_nothing_back(
+    definitions: CatalogResult,
+) -> None:
+    backwards = {(start, end) for start, end, _ in flows_via(definitions)}
+    assert ("orders:DELETE /orders/{id}", "web-shop") not in backwards
+    assert ("web-shop", "orders:DELETE /orders/{id}") in backwards
+
+
+def test_consumers_of_an_event_api_receive_what_the_provider_sends(
+    definitions: CatalogResult,
+) -> None:
+    via = "int:backstage:orders--order-events-->web-shop"
+    found = flows_via(definitions)
+    assert ("orders", "kafka:orders.placed", None) in found  # from the inline AsyncAPI spec
+    assert ("kafka:orders.placed", "web-shop", via) in found
+    assert ("web-shop", "kafka:orders.cancel", via) in found  # the provider receives there
+
+
+def test_what_a_definition_says_is_parsed_and_who_calls_it_declared(
+    definitions: CatalogResult,
+) -> None:
+    methods = {
+        type(record).__name__: record.provenance.method
+        for record in definitions.records
+        if isinstance(record, Endpoint | Field)
+    }
+    assert methods == {"Endpoint": Method.PARSED, "Field": Method.PARSED}
+    calls = [r for r in definitions.records if isinstance(r, Edge) and r.via]
+    assert calls and {call.provenance for call in calls} == {DECLARED}
+
+
+def test_definitions_read_are_counted_and_nothing_is_rejected(
+    definitions: CatalogResult,
+) -> None:
+    summary = definitions.source.summary
+    assert (summary["definitions"], summary["rejected"], summary["warnings"]) == (2, 0, 0)
+
+
+def test_a_definition_that_cannot_be_read_is_a_warning_on_its_api() -> None:
+    result = read_catalog([FIXTURES / "definitions_broken" / "catalog-info.yaml"])
+    assert [(problem.document, problem.pointer) for problem in result.warnings] == [
+        (1, "/spec/definition/$text"),
+        (2, "/spec/definition/$text"),
+        (3, "/spec/definition/$text"),
+        (4, "/spec/definition"),
+        (5, "/spec/definition"),
+    ]
+    reasons = [problem.reason for problem in result.warnings]
+    assert "leaves the catalog folder" in reasons[0]
+    assert reasons[1] == "'https://example.com/openapi.yaml' is a URL: not fetched"
+    assert reasons[2] == "'./nowhere.yaml': no such file"
+    assert reasons[3] == "definition: not an OpenAPI or Swagger document (no 'openapi' key)"
+    assert reasons[4] == "definition#/paths/~1broken/get: operation is not an object"
+
+
+def test_the_readable_part_of_a_broken_definition_still_loads() -> None:
+    result = read_catalog([FIXTURES / "definitions_broken" / "catalog-info.yaml"])
+    assert set(endpoints(result)) == {"orders:GET /ok"}
+    assert (result.rejected, result.definitions) == (0, 1)
+
+
+def test_a_change_in_a_definition_file_changes_the_content_hash(tmp_path: Path) -> None:
+    copy = shutil.copytree(DEFINITIONS, tmp_path / "definitions")
+    before = read_catalog([copy]).source.content_hash
+    spec = copy / "specs" / "orders.yaml"
+    spec.write_text(spec.read_text().replace("email: {type: string", "mail: {type: string"))
+    assert read_catalog([copy]).source.content_hash != before
+
+
+def test_the_content_hash_of_definitions_follows_the_bytes_not_the_place(tmp_path: Path) -> None:
+    copy = shutil.copytree(DEFINITIONS, tmp_path / "definitions")
+    assert (
+        read_catalog([copy]).source.content_hash == read_catalog([DEFINITIONS]).source.content_hash
+    )
+
+
+def test_a_definition_written_as_yaml_is_read_like_text() -> None:
+    # the version is a date to YAML: it must not stop the spec from being read
+    result = read_catalog([FIXTURES / "definition-as-yaml.catalog.yaml"])
+    assert set(endpoints(result)) == {"orders:GET /orders"}
+    assert result.warnings == []

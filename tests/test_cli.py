@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from neo4j import Driver
 
+from graph.api_catalog import endpoint_fields, field_flows
 from graph.settings import Settings
 from graph.stats import graph_stats
 from tests.conftest import FIXTURES, free_port
+from tests.test_api_mapping import load_shop
 
 RECORDS = FIXTURES / "records"
 SQL_ESTATE = FIXTURES / "sql_estate"
@@ -248,12 +250,17 @@ def test_ingest_inventory_strict_fails_on_rejected_rows(
     assert graph_stats(graph).node_total == 0
 
 
+def demo_output(settings: Settings, tmp_path: Path) -> str:
+    """Load the demo company; what the command printed."""
+    result = flowatlas("demo", settings=settings, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def test_demo_loads_the_demo_company_with_its_findings(
     graph: Driver, neo4j_settings: Settings, tmp_path: Path
 ) -> None:
-    result = flowatlas("demo", settings=neo4j_settings, tmp_path=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "0 rejected" in result.stdout
+    assert "0 rejected" in demo_output(neo4j_settings, tmp_path)
     records, _, _ = graph.execute_query(
         "MATCH (i:Issue) WHERE i.category = 'no_owner' RETURN count(i) AS n"
     )
@@ -267,7 +274,18 @@ def test_demo_replaces_the_synthetic_estate(
     flowatlas("demo", "--synthetic", "--fields", "200", settings=neo4j_settings, tmp_path=tmp_path)
     flowatlas("demo", settings=neo4j_settings, tmp_path=tmp_path)
     records, _, _ = graph.execute_query("MATCH (s:Source) RETURN collect(DISTINCT s.kind) AS kinds")
-    assert sorted(records[0]["kinds"]) == ["asyncapi", "inventory", "openapi", "sql"]
+    assert sorted(records[0]["kinds"]) == ["api-mapping", "asyncapi", "inventory", "openapi", "sql"]
+
+
+def test_demo_connects_the_order_api_to_the_warehouse(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    output = demo_output(neo4j_settings, tmp_path)
+    assert "8 mappings read = 8 accepted + 0 rejected" in output
+    fields = endpoint_fields(graph, "order-service:POST /orders")
+    downstream = set(field_flows(graph, fields["field_key"])["node_key"])
+    assert "dwh-staging:staging.stg_orders#email" in downstream
+    assert "dwh-marts:marts.fct_sales#sku" in downstream  # on through the warehouse SQL
 
 
 def test_sql_lineage_prints_the_json_contract_without_a_server(tmp_path: Path) -> None:
@@ -385,3 +403,44 @@ def test_ingest_openapi_refuses_an_unsafe_file_with_exit_1(
     result = flowatlas("ingest", "openapi", str(spec), settings=neo4j_settings, tmp_path=tmp_path)
     assert result.returncode == 1
     assert "YAML aliases" in result.stderr and "Traceback" not in result.stderr
+
+
+UNRESOLVED_MAPPINGS = FIXTURES / "api_mapping" / "unresolved.yaml"
+
+
+def ingest_unresolved_mappings(
+    graph: Driver, settings: Settings, tmp_path: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """The shop's spec and tables in the graph, then a mapping file with 3 bad rows of 4."""
+    load_shop(graph)
+    mapping = str(UNRESOLVED_MAPPINGS)
+    return flowatlas(
+        "ingest", "api-mapping", *options, mapping, settings=settings, tmp_path=tmp_path
+    )
+
+
+def test_ingest_api_mapping_names_rejected_rows_and_loads_the_rest(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    result = ingest_unresolved_mappings(graph, neo4j_settings, tmp_path)
+    assert result.returncode == 0, result.stderr
+    mappings = UNRESOLVED_MAPPINGS
+    assert f"rejected {mappings}:6: api: no field 'shop: Order.discount'" in result.stderr
+    assert f"{mappings}: 4 mappings read = 1 accepted + 3 rejected" in result.stdout
+    records, _, _ = graph.execute_query(
+        "MATCH (:Field)-[r:FLOWS_TO]->(:Field) WHERE r.evidence STARTS WITH $file "
+        "RETURN count(r) AS n",
+        file=str(mappings),
+    )
+    assert records[0]["n"] == 1
+
+
+def test_ingest_api_mapping_strict_loads_nothing_and_fails(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    result = ingest_unresolved_mappings(graph, neo4j_settings, tmp_path, "--strict")
+    assert result.returncode == 1
+    records, _, _ = graph.execute_query(
+        "MATCH (s:Source {kind: 'api-mapping'}) RETURN count(s) AS n"
+    )
+    assert records[0]["n"] == 0
