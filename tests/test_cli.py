@@ -288,6 +288,37 @@ def test_demo_connects_the_order_api_to_the_warehouse(
     assert "dwh-marts:marts.fct_sales#sku" in downstream  # on through the warehouse SQL
 
 
+def test_demo_estate_is_one_connected_graph(
+    graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    """Inventory, warehouse SQL, API and event specs meet: every system that serves an API or
+    holds a topic is connected to every other system, without counting findings or sources."""
+    demo_output(neo4j_settings, tmp_path)
+    edges, _, _ = graph.execute_query(
+        "MATCH (a)-[]->(b) WHERE NOT a:Source AND NOT b:Source AND NOT a:Issue AND NOT b:Issue "
+        "RETURN a.key AS a, b.key AS b"
+    )
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    for edge in edges:
+        parent[root(edge["a"])] = root(edge["b"])
+    systems, _, _ = graph.execute_query(
+        "MATCH (s:System) WHERE (s)-[:HAS_ENDPOINT]->() "
+        "OR (s)-[:HAS_DATASET]->(:Dataset {kind: 'topic'}) RETURN collect(s.key) AS api_systems"
+    )
+    api_systems = systems[0]["api_systems"]
+    assert sorted(api_systems) == [
+        "carrier-api", "crm", "kafka", "order-service", "shipping-service"
+    ]  # fmt: skip
+    components = {root(key) for key in api_systems} | {root("dwh-marts:marts.fct_sales")}
+    assert len(components) == 1
+
+
 def test_sql_lineage_prints_the_json_contract_without_a_server(tmp_path: Path) -> None:
     script = tmp_path / "load.sql"
     script.write_text(
