@@ -21,11 +21,17 @@ from tests.benchmarks.sql_corpus import (
     norm,
     score,
 )
+from tests.conftest import FIXTURES
 
 
 @functools.cache
 def corpus() -> tuple[Case, ...]:
     return tuple(load_corpus())
+
+
+@functools.cache
+def held_out() -> tuple[Case, ...]:
+    return tuple(load_corpus(FIXTURES / "sql_corpus_heldout"))
 
 
 def test_the_corpus_is_large_and_covers_every_dialect_and_construct():
@@ -38,17 +44,21 @@ def test_the_corpus_is_large_and_covers_every_dialect_and_construct():
     assert set(CONSTRUCTS) <= set(tags), set(CONSTRUCTS) - set(tags)
 
 
-def test_case_ids_are_unique():
-    ids = Counter(c.id for c in corpus())
+def test_case_ids_are_unique_across_both_sets():
+    ids = Counter(c.id for c in (*corpus(), *held_out()))
     assert not [i for i, n in ids.items() if n > 1]
 
 
-@pytest.mark.parametrize("case", corpus(), ids=lambda c: c.id)
+def test_the_held_out_set_covers_every_dialect():
+    assert set(DIALECTS) <= {c.dialect for c in held_out()}
+
+
+@pytest.mark.parametrize("case", corpus() + held_out(), ids=lambda c: c.id)
 def test_each_case_expects_one_entry_per_statement(case: Case):
     assert len(split_statements(case.sql, case.sqlglot_dialect)) == case.statements
 
 
-@pytest.mark.parametrize("case", corpus(), ids=lambda c: c.id)
+@pytest.mark.parametrize("case", corpus() + held_out(), ids=lambda c: c.id)
 def test_expected_columns_and_filters_name_tables_of_their_statement(case: Case):
     # a typo in a table name would otherwise count against every tool alike, silently
     for i, e in enumerate(case.expect):
@@ -149,6 +159,13 @@ def test_scores_are_kept_per_dialect_and_tag():
 
 def test_flowatlas_is_accurate_on_the_corpus():
     report = score(flowatlas_lineage, corpus(), tool="flowatlas")
+    wrong = "\n".join(describe_miss(r) for r in report.misses[:20])
+    assert report.columns.f1 >= 0.98, wrong
+    assert report.tables.f1 >= 0.995, wrong
+
+
+def test_flowatlas_is_accurate_on_the_held_out_set():
+    report = score(flowatlas_lineage, held_out(), tool="flowatlas")
     wrong = "\n".join(describe_miss(r) for r in report.misses[:20])
     assert report.columns.f1 >= 0.98, wrong
     assert report.tables.f1 >= 0.995, wrong
