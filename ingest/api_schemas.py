@@ -62,6 +62,7 @@ class SchemaGraph:
     problems: list[Problem] = field(default_factory=list)
     _by_uri: dict[str, Dataset] = field(default_factory=dict)
     _names: dict[str, str] = field(default_factory=dict)  # dataset name -> uri
+    _fields: dict[str, dict[str, None]] = field(default_factory=dict)  # dataset -> field keys
     _queue: deque = field(default_factory=deque)
 
     def __post_init__(self) -> None:
@@ -115,7 +116,7 @@ class SchemaGraph:
         for keyword in ("allOf", "oneOf", "anyOf"):
             for i, part in enumerate(_list(schema.get(keyword))):
                 self.walk(dataset, part, prefix, base, f"{where}/{keyword}/{i}", depth + 1)
-        required = set(_list(schema.get("required")))
+        required = {name for name in _list(schema.get("required")) if isinstance(name, str)}
         properties = schema.get("properties")
         for name, sub in properties.items() if isinstance(properties, dict) else ():
             path = f"{prefix}{name}"
@@ -174,6 +175,7 @@ class SchemaGraph:
             provenance=PARSED,
         )
         self.nodes[record.key] = record
+        self._fields.setdefault(dataset.key, {})[record.key] = None
         self.edge(contains(dataset, record, PARSED))
         if used is not None:
             self.edge(Edge(EdgeKind.USES, ref(record), ref(used), provenance=PARSED))
@@ -199,6 +201,11 @@ class SchemaGraph:
             )
             self.edge(contains(self.system, self.nodes[key], PARSED))
         return self.nodes[key]
+
+    def fields_of(self, dataset: Dataset) -> list[Field]:
+        """The fields written so far into ``dataset``."""
+        found = (self.nodes[key] for key in self._fields.get(dataset.key, ()))
+        return [f for f in found if getattr(f, "dataset", None) == dataset.key]
 
     def _name_for(self, uri: str) -> str:
         document, fragment = urldefrag(uri)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.api_schemas import PARSED, SchemaGraph, operations_summary
-from ingest.openapi import ApiSpec, serving_system
+from ingest.collector import collector_paused
+from ingest.openapi import ApiSpec, has_system_key, serving_system
 from ingest.records import (
     Dataset,
     DatasetKind,
@@ -37,7 +38,13 @@ _V2_ACTIONS = {"subscribe": "send", "publish": "receive"}
 def read_asyncapi(
     path: Path, *, system: str | None = None, broker: str | None = None, root: Path | None = None
 ) -> ApiSpec:
-    path = Path(path)
+    with collector_paused():  # see read_openapi
+        return _read_asyncapi(Path(path), system, broker, root)
+
+
+def _read_asyncapi(
+    path: Path, system: str | None, broker: str | None, root: Path | None
+) -> ApiSpec:
     docs = SpecDocuments(root=Path(root or path.parent), entry=path)
     spec = docs.document
     if not isinstance(spec, dict) or "asyncapi" not in spec:
@@ -59,16 +66,14 @@ def read_asyncapi(
 
 
 def _broker(spec: dict, given: str | None) -> str:
-    if given:
-        return given
-    if isinstance(spec.get("x-flowatlas-broker"), str):
-        return spec["x-flowatlas-broker"]
     servers = spec.get("servers") if isinstance(spec.get("servers"), dict) else {}
+    named = [given, spec.get("x-flowatlas-broker")]
     for server in servers.values():
         if isinstance(server, dict):
-            named = server.get("x-flowatlas-system") or server.get("protocol")
-            if isinstance(named, str) and named:
-                return named
+            named += [server.get("x-flowatlas-system"), server.get("protocol")]
+    for name in named:
+        if isinstance(name, str) and has_system_key(name):
+            return name
     return "message-broker"
 
 
@@ -94,7 +99,9 @@ class _Channels:
             if not isinstance(channel, dict):
                 self.graph.problem(self.base, where, "channel is not an object")
                 continue
-            topic = self.topic(name, channel)
+            topic = self.topic(name, channel, where)
+            if topic is None:
+                continue
             for message, here in self._channel_messages(channel, where):
                 self.payload(topic, message, here)
             if self.version.startswith("2"):
@@ -104,9 +111,13 @@ class _Channels:
         if not self.version.startswith("2"):
             self.operations_v3()
 
-    def topic(self, name: str, channel: dict) -> Dataset:
+    def topic(self, name: str, channel: dict, where: str) -> Dataset | None:
         address = channel.get("address") if isinstance(channel.get("address"), str) else name
-        key = dataset_key(self.broker.key, address)
+        try:
+            key = dataset_key(self.broker.key, address)
+        except ValueError as e:  # an empty address names no topic
+            self.graph.problem(self.base, where, f"channel address {address!r}: {e}")
+            return None
         dataset = Dataset(
             key, name=address, system=self.broker.key, kind=DatasetKind.TOPIC, provenance=PARSED
         )
@@ -131,7 +142,8 @@ class _Channels:
             where = pointer("operations", name)
             self.read += 1
             channel = op.get("channel") if isinstance(op, dict) else None
-            target = channel.get("$ref", "") if isinstance(channel, dict) else ""
+            target = channel.get("$ref") if isinstance(channel, dict) else None
+            target = target if isinstance(target, str) else ""
             topic = self.topics.get(target.rsplit("/", 1)[-1].replace("~1", "/"))
             if topic is None or op.get("action") not in ("send", "receive"):
                 self.rejected += 1
@@ -157,7 +169,7 @@ class _Channels:
     def _channel_messages(self, channel: dict, where: str):
         messages = channel.get("messages")  # AsyncAPI 3
         for key, message in messages.items() if isinstance(messages, dict) else ():
-            here = f"{where}/messages/{key}"
+            here = where + pointer("messages", key)[1:]  # names escaped as pointer parts
             yield self._deref(message, here), here
 
     def _deref(self, node, where: str):

@@ -19,6 +19,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from ingest.api_schemas import PARSED, Problem, SchemaGraph, operations_summary
+from ingest.collector import collector_paused
 from ingest.records import (
     Edge,
     EdgeKind,
@@ -64,7 +65,11 @@ class ApiSpec:
 def read_openapi(path: Path, *, system: str | None = None, root: Path | None = None) -> ApiSpec:
     """Read one OpenAPI or Swagger document. Raises SpecFileError when the file cannot be
     used at all (unreadable, not a spec, a refused $ref at the top)."""
-    path = Path(path)
+    with collector_paused():  # a large spec is a million small objects and no cycles
+        return _read_openapi(Path(path), system, root)
+
+
+def _read_openapi(path: Path, system: str | None, root: Path | None) -> ApiSpec:
     docs = SpecDocuments(root=Path(root or path.parent), entry=path)
     spec = docs.document
     if not isinstance(spec, dict) or not ("openapi" in spec or "swagger" in spec):
@@ -91,9 +96,18 @@ def serving_system(spec: dict, given: str | None, path: Path) -> str:
     info = spec.get("info") if isinstance(spec.get("info"), dict) else {}
     for candidate in (given, spec.get("x-flowatlas-system"), info.get("x-flowatlas-system"),
                       info.get("title"), path.stem):  # fmt: skip
-        if isinstance(candidate, str) and candidate.strip():
+        if isinstance(candidate, str) and has_system_key(candidate):
             return candidate.strip()
-    return path.stem
+    return path.stem if has_system_key(path.stem) else "api"
+
+
+def has_system_key(name: str) -> bool:
+    """Whether a system can be named ``name`` (it has a letter or digit)."""
+    try:
+        system_key(name)
+    except ValueError:
+        return False
+    return True
 
 
 class _Operations:
@@ -104,7 +118,7 @@ class _Operations:
         self.swagger = "swagger" in spec
         self.read = 0
         self.rejected = 0
-        self.consumers = _names(spec.get("x-flowatlas-consumers"))
+        self.consumers = self._systems(spec.get("x-flowatlas-consumers"), "#")
 
     def read_all(self) -> None:
         paths = self.spec.get("paths")
@@ -154,7 +168,8 @@ class _Operations:
         for role, dataset in uses:
             edge = Edge(EdgeKind.USES, ref(endpoint), ref(dataset), key=role, provenance=PARSED)
             self.graph.edge(edge)
-        self.callers(endpoint, op, any(role.startswith("response") for role, _ in uses))
+        responds = any(role.startswith("response") for role, _ in uses)
+        self.callers(endpoint, op, responds, where)
 
     def parameters(self, label: str, params: list, where: str):
         """Path, query, header and cookie parameters as fields ``path.customer_id``, ...;
@@ -215,8 +230,21 @@ class _Operations:
                 out.append((f"response:{status}", found))
         return out
 
-    def callers(self, endpoint: Endpoint, op: dict, responds: bool) -> None:
-        for caller in self.consumers | _names(op.get("x-flowatlas-consumers")):
+    def _systems(self, value, where: str) -> set[str]:
+        """The names of ``x-flowatlas-consumers``; a name no system key can be made of
+        (blank, punctuation only) is a problem, not a caller."""
+        names = set()
+        for name in _names(value):
+            try:
+                system_key(name)
+            except ValueError as e:
+                self.graph.problem(self.base, f"{where}/x-flowatlas-consumers", str(e))
+                continue
+            names.add(name)
+        return names
+
+    def callers(self, endpoint: Endpoint, op: dict, responds: bool, where: str) -> None:
+        for caller in self.consumers | self._systems(op.get("x-flowatlas-consumers"), where):
             system = System(system_key(caller), name=caller, provenance=PARSED)
             self.graph.nodes.setdefault(system.key, system)
             self.graph.edge(flows_to(ref(system), ref(endpoint), provenance=PARSED))
@@ -256,10 +284,7 @@ def _erases_a_person(route: str, graph: SchemaGraph, params) -> bool:
             return True
     if params is None:
         return False
-    return any(
-        getattr(r, "pii_category", None) and getattr(r, "dataset", None) == params.key
-        for r in graph.nodes.values()
-    )
+    return any(f.pii_category for f in graph.fields_of(params))
 
 
 def _security(value) -> tuple[str, ...] | None:

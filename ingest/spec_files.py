@@ -40,6 +40,9 @@ class SpecDocuments:
     digest: hashlib._Hash = field(default_factory=hashlib.sha256)
 
     def __post_init__(self) -> None:
+        # (ref, base URI) -> resolve()'s answer: a large spec writes the same few hundred
+        # references tens of thousands of times, and documents do not change while read.
+        self._resolved: dict[tuple[str, str], tuple[str, object]] = {}
         self.registry = Registry(retrieve=self._retrieve)
         self.entry_uri = self.entry.resolve().as_uri()
         self.document = self.load(self.entry_uri)
@@ -55,6 +58,12 @@ class SpecDocuments:
 
     def resolve(self, ref: str, base_uri: str) -> tuple[str, object]:
         """(absolute URI with fragment, target) of ``ref`` written in ``base_uri``."""
+        found = self._resolved.get((ref, base_uri))
+        if found is None:
+            found = self._resolved[ref, base_uri] = self._resolve(ref, base_uri)
+        return found
+
+    def _resolve(self, ref: str, base_uri: str) -> tuple[str, object]:
         target = urljoin(base_uri, ref)
         if urlparse(target).scheme != "file":
             raise SpecFileError(f"$ref {ref!r} points outside the spec (no network fetches)")
@@ -69,6 +78,9 @@ class SpecDocuments:
             raise
         except Unresolvable as e:
             raise SpecFileError(f"$ref {ref!r} cannot be resolved: {_unresolvable(e)}") from e
+        except (TypeError, ValueError, LookupError) as e:
+            # the pointer walks through null, a scalar or a list the library cannot index
+            raise SpecFileError(f"$ref {ref!r} cannot be resolved: {e}") from e
         document, fragment = urldefrag(target)
         return f"{document}#{fragment}", resolved.contents
 

@@ -11,12 +11,10 @@ other exception is a bug.
 ``tests/test_openapi.py`` already generates request and component schemas; these tests
 cover whole documents, both readers, and damage anywhere in them.
 
-Known reader bugs: these tests found four kinds of input that make the readers raise
-(``KNOWN_BUGS``), and pointers that name a member without escaping it. Each is pinned by a
-strict ``xfail`` test at the end, with a fixture in ``tests/fixtures/api/properties/known_bugs``;
-the property tests let exactly those exceptions pass and check everything else. When a bug
-is fixed its pinned test passes, which fails the run: then delete the ``xfail`` mark, and
-the bug's entry in ``KNOWN_BUGS`` (or widen ``AWKWARD_KEYS`` again).
+Inputs these tests once found making the readers raise (a ``$ref`` through null or a list,
+a blank caller or channel address, a channel ``$ref`` that is not text, a ``required`` list
+holding mappings, a message name unescaped in a pointer) are kept as small fixtures in
+``tests/fixtures/api/properties/known_bugs`` with a test each at the end.
 """
 
 from __future__ import annotations
@@ -26,14 +24,13 @@ import json
 import re
 import shutil
 import tempfile
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.asyncapi import read_asyncapi
@@ -78,29 +75,12 @@ BROKEN_REFS = st.sampled_from(
         "#/~2bad",
     ]
 )
-# Keys renamed to awkward text. "~" and "/" are left out while AsyncAPI message names come
-# back unescaped in pointers (pinned below, test_a_message_name_is_escaped_in_pointers).
-AWKWARD_KEYS = st.text(alphabet="ab01{}.[]* é$#\u2028", min_size=1, max_size=8)
+# Keys renamed to awkward text, pointer syntax ("~", "/") included.
+AWKWARD_KEYS = st.text(alphabet="ab01{}.[]*/~ é$#\u2028", min_size=1, max_size=8)
 MUTATIONS = ("delete", "wrong type", "broken ref", "cycle", "rename")
 POINTER = re.compile(r"#(/([^~/]|~[01])*)*")
 
-# Exceptions the readers raise today on bad input, by where they are raised: (exception
-# type, the file it comes from, what the input looks like). See the module's docstring.
-KNOWN_BUGS = (
-    ((TypeError, ValueError), "referencing/_core.py", "a $ref through null, a scalar or a list"),
-    (ValueError, "ingest/records.py", "a system or dataset name without letters or digits"),
-    (AttributeError, "ingest/asyncapi.py", "an operation's channel $ref that is not text"),
-    (TypeError, "ingest/api_schemas.py", "a schema's required list holding a mapping or list"),
-)
 KNOWN_BUG_FIXTURES = API / "properties" / "known_bugs"
-
-
-def known_bug(error: Exception) -> str | None:
-    frames = traceback.extract_tb(error.__traceback__)
-    for types, file, what in KNOWN_BUGS:
-        if frames and isinstance(error, types) and frames[-1].filename.endswith(file):
-            return what
-    return None
 
 
 # --- documents ---------------------------------------------------------------------------------
@@ -263,11 +243,6 @@ def read_written(reader: Reader, document: Any, extra: Path | None) -> tuple[Pat
         except SpecFileError as error:
             assert str(path) in str(error) or "$ref" in str(error), str(error)
             return path, None
-        except Exception as error:
-            if (bug := known_bug(error)) is None:
-                raise
-            event(f"known reader bug: {bug}")
-            return path, None
 
 
 def check_reconciles(spec: ApiSpec) -> None:
@@ -365,10 +340,6 @@ def test_a_file_cut_short_reads_or_is_refused(reader: Reader, path: Path, cut: f
         except SpecFileError as error:
             assert str(short) in str(error)
             return
-        except Exception as error:
-            if known_bug(error) is None:
-                raise
-            return
     check_reconciles(spec)
 
 
@@ -381,54 +352,39 @@ def test_a_cycle_through_refs_is_finite() -> None:
     check(read_openapi, document)
 
 
-# --- the known bugs, pinned ------------------------------------------------------------------
+# --- inputs that once made a reader raise -------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=KNOWN_BUGS[0][2])
 def test_a_ref_through_a_null_member_is_a_problem() -> None:
     spec = read_openapi(KNOWN_BUG_FIXTURES / "ref-through-null.yaml")
     assert "cannot be resolved" in str(spec.problems[0])
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=KNOWN_BUGS[0][2])
 def test_a_ref_through_a_list_is_a_problem() -> None:
     spec = read_openapi(KNOWN_BUG_FIXTURES / "ref-through-list.yaml")
     assert "cannot be resolved" in str(spec.problems[0])
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=KNOWN_BUGS[1][2])
 def test_a_caller_without_a_name_is_a_problem() -> None:
     spec = read_openapi(KNOWN_BUG_FIXTURES / "blank-consumer.yaml")
     assert spec.problems and spec.info.summary["accepted"] == 1
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=KNOWN_BUGS[1][2])
 def test_a_channel_without_an_address_is_a_problem() -> None:
     spec = read_asyncapi(KNOWN_BUG_FIXTURES / "blank-address.yaml")
     assert spec.problems[0].pointer == "#/channels/placed"
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=KNOWN_BUGS[2][2])
 def test_an_operation_with_a_null_channel_ref_is_rejected() -> None:
     spec = read_asyncapi(KNOWN_BUG_FIXTURES / "null-channel-ref.yaml")
     assert (spec.info.summary["rejected"], spec.problems[0].pointer) == (1, "#/operations/announce")
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=KNOWN_BUGS[3][2])
 def test_a_required_list_of_mappings_is_a_problem() -> None:
     spec = read_openapi(KNOWN_BUG_FIXTURES / "required-not-names.yaml")
     assert spec.info.summary["accepted"] == 1
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="unescaped member name")
 def test_a_message_name_is_escaped_in_pointers() -> None:
     spec = read_asyncapi(KNOWN_BUG_FIXTURES / "unescaped-pointer.yaml")
     assert [p.pointer for p in spec.problems] == ["#/channels/placed/messages/v1~0draft/payload"]
-
-
-def test_known_bugs_are_recognised_by_where_they_are_raised() -> None:
-    try:
-        read_asyncapi(KNOWN_BUG_FIXTURES / "null-channel-ref.yaml")
-    except AttributeError as error:
-        assert known_bug(error) == KNOWN_BUGS[2][2]
-    assert known_bug(TypeError("raised here")) is None
