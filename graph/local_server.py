@@ -41,6 +41,12 @@ JVM_FLAGS = (
 )
 
 
+def new_password() -> str:
+    """A random password for a new local server: hex, because the admin tool would read a
+    URL-safe token that starts with "-" (one in 64) as an option and refuse to start."""
+    return secrets.token_hex(24)
+
+
 class LocalServerError(RuntimeError):
     """An expected failure with a message meant for the user (no stack trace needed)."""
 
@@ -177,7 +183,7 @@ class LocalServer:
                 f"the local database in {self.root / 'data'} exists but its password file "
                 f"{password_file} is missing; delete {self.root} to start afresh"
             )
-        password = secrets.token_urlsafe(24)
+        password = new_password()
         result = subprocess.run(
             [
                 str(java),

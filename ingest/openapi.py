@@ -219,7 +219,7 @@ class _Operations:
         out = []
         responses = op.get("responses")
         for status, response in responses.items() if isinstance(responses, dict) else ():
-            here = f"{where}/responses/{status}"
+            here = where + pointer("responses", status)[1:]
             if isinstance(response, dict) and isinstance(response.get("$ref"), str):
                 response = self._deref(response, here)
             schema = _swagger_schema(response) if self.swagger else _content_schema(response)

@@ -87,3 +87,10 @@ def test_missing_maven_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> 
 def test_java_17_is_preferred_to_a_newer_unsupported_java(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JAVA_HOME", raising=False)
     assert local_server._java_major_version(find_java()) in local_server.SUPPORTED_JAVA
+
+
+def test_new_passwords_never_look_like_an_option_to_the_admin_tool():
+    passwords = {local_server.new_password() for _ in range(2000)}
+    assert len(passwords) == 2000
+    assert not [p for p in passwords if p.startswith("-")]
+    assert all(len(p) >= 32 for p in passwords)
