@@ -24,6 +24,7 @@ from ingest.records import (
     Edge,
     EdgeKind,
     Endpoint,
+    NodeKind,
     SourceInfo,
     System,
     contains,
@@ -80,6 +81,7 @@ def _read_openapi(path: Path, system: str | None, root: Path | None) -> ApiSpec:
     reader = _Operations(graph, spec, docs.entry_uri)
     reader.read_all()
     graph.drain()
+    reader.mark_erasures()
     records = graph.records()
     info = SourceInfo(
         key=f"{OPENAPI_KIND}:{path.resolve().as_posix()}",
@@ -119,6 +121,8 @@ class _Operations:
         self.read = 0
         self.rejected = 0
         self.consumers = self._systems(spec.get("x-flowatlas-consumers"), "#")
+        self.route_uses: dict[str, list] = {}  # route -> datasets its operations use
+        self.deletes: dict[str, str] = {}  # route -> DELETE endpoint not yet a candidate
 
     def read_all(self) -> None:
         paths = self.spec.get("paths")
@@ -161,8 +165,11 @@ class _Operations:
         params = self.parameters(label, [*_list(shared), *_list(op.get("parameters"))], where)
         uses = [("parameters", params)] if params else []
         uses += self.request(label, op, where) + self.responses(label, op, where)
+        self.route_uses.setdefault(route, []).extend(dataset for _, dataset in uses)
         if method == "delete" and _erases_a_person(route, self.graph, params):
             endpoint = replace(endpoint, erasure_candidate=True)
+        elif method == "delete" and _ITEM_ROUTE.search(route):
+            self.deletes[route] = endpoint.key
         self.graph.nodes[endpoint.key] = endpoint
         self.graph.edge(contains(system, endpoint, PARSED))
         for role, dataset in uses:
@@ -230,6 +237,20 @@ class _Operations:
                 out.append((f"response:{status}", found))
         return out
 
+    def mark_erasures(self) -> None:
+        """``DELETE /travel-profiles/{id}`` where the resource itself (what the same path's,
+        or its collection's, operations read and write) holds personal data in its own
+        fields, not only in resources it refers to. Run when every schema is flattened."""
+        if not self.deletes:
+            return
+        composed = _compositions(self.graph)
+        for route, key in self.deletes.items():
+            collection = _ITEM_ROUTE.sub("", route)
+            datasets = {d.key for d in self.route_uses.get(route, [])}
+            datasets |= {d.key for d in self.route_uses.get(collection, [])}
+            if _holds_personal_data(self.graph, datasets, composed):
+                self.graph.nodes[key] = replace(self.graph.nodes[key], erasure_candidate=True)
+
     def _systems(self, value, where: str) -> set[str]:
         """The names of ``x-flowatlas-consumers``; a name no system key can be made of
         (blank, punctuation only) is a problem, not a caller."""
@@ -273,6 +294,32 @@ def _content_schema(body) -> object | None:
         if _JSON_MEDIA.search(str(media)) and isinstance(spec, dict) and "schema" in spec:
             return spec["schema"]
     return None
+
+
+# an item route: the last segment is a path parameter (/profiles/{id})
+_ITEM_ROUTE = re.compile(r"/\{[^/}]+\}/?$")
+
+
+def _compositions(graph: SchemaGraph) -> dict[str, set[str]]:
+    """dataset -> the datasets it is made of (allOf / oneOf / anyOf of references)."""
+    out: dict[str, set[str]] = {}
+    for kind, start, end, _ in graph.edges:
+        if kind is EdgeKind.USES and start.kind is NodeKind.DATASET:
+            out.setdefault(start.key, set()).add(end.key)
+    return out
+
+
+def _holds_personal_data(graph: SchemaGraph, datasets: set[str], composed) -> bool:
+    seen, todo = set(), list(datasets)
+    while todo:
+        key = todo.pop()
+        if key in seen or key not in graph.nodes:
+            continue
+        seen.add(key)
+        if any(f.pii_category for f in graph.fields_of(graph.nodes[key])):
+            return True
+        todo.extend(composed.get(key, ()))
+    return False
 
 
 def _erases_a_person(route: str, graph: SchemaGraph, params) -> bool:
