@@ -10,7 +10,8 @@ with rapidfuzz: as a whole path (``total.amount`` and ``total_amount``) and by t
 own name (``billing_address.city`` and ``city``). The names of the schema and the dataset
 weigh in a little, so ``Order.status`` prefers ``stg_orders.status`` to ``shipments.status``.
 A candidate is a field of a dataset that is not an API schema, whose name contains a word
-(three letters or more) of the API field's own name; at most ``CANDIDATE_LIMIT`` are read.
+(three letters or more) of the API field's own name; at most ``CANDIDATE_LIMIT`` are read,
+those named exactly like such a word first.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ WHERE coalesce(d.kind, '') <> 'api_resource'
 OPTIONAL MATCH (s:System)-[:HAS_DATASET]->(d)
 RETURN f.key AS key, f.name AS name, coalesce(d.name, d.key) AS dataset,
        coalesce(s.name, s.key, d.system) AS system
-ORDER BY key
+// past the limit, fields named exactly like an API field's word are kept first
+ORDER BY toLower(f.name) IN $fragments DESC, key
 LIMIT $limit
 """
 

@@ -122,3 +122,11 @@ def test_suggesting_writes_nothing(estate: Driver) -> None:
     before = graph_stats(estate).checksum
     assert suggested(estate)
     assert graph_stats(estate).checksum == before
+
+
+def test_past_the_candidate_limit_exact_names_are_kept_first(
+    estate: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("graph.api_suggestions.CANDIDATE_LIMIT", 2)
+    # by key alone, crm:contacts#customer_id and #email would fill the two places
+    assert suggested(estate, min_score=0)["zip"] == [field_key("crm:contacts", "zip")]
